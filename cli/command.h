@@ -1,0 +1,21 @@
+// The hwslice command line: one file per subcommand, each registering itself
+// on the CLI11 app and returning a process exit status when run.
+//
+// Contract: a command prints its results on stdout, diagnostics on stderr,
+// and every user-caused failure as exactly one "hwslice: error: ..." line
+// (print_error) with a non-zero exit status.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+namespace hwslice::cli {
+
+// Registers a subcommand; `run` is set to the function main() calls when the
+// subcommand was chosen.
+void add_doctor_command(CLI::App& app, std::function<int()>& run);
+
+void print_error(const std::string& message);
+
+}  // namespace hwslice::cli

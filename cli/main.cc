@@ -1,0 +1,49 @@
+// hwslice: the thin executable. Parses the command line and hands over to
+// one subcommand; all work happens in the tracer/slicer/runtime libraries.
+#include <cstdio>
+#include <functional>
+
+#include "cli/command.h"
+#include "version.h"
+
+namespace hwslice::cli {
+
+void print_error(const std::string& message) { std::fprintf(stderr, "hwslice: error: %s\n", message.c_str()); }
+
+}  // namespace hwslice::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"hwslice: native process slicer for RISC-V Linux"};
+  bool version = false;
+  app.add_flag("--version", version, "Print the version and exit");
+  std::function<int()> run;
+  hwslice::cli::add_doctor_command(app, run);
+  auto known = [&app](const std::string& name) {
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+      if (sub->get_name() == name) return true;
+    return false;
+  };
+  if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
+    hwslice::cli::print_error(std::string("unknown command '") + argv[1] + "' (see hwslice --help)");
+    return 2;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    hwslice::cli::print_error(std::string(e.what()) + " (see hwslice --help)");
+    return 2;
+  }
+  if (version) {
+    std::printf("hwslice %s (%s)\n", HWSLICE_VERSION, HWSLICE_BUILD_TARGET);
+    return 0;
+  }
+  if (!run) {
+    hwslice::cli::print_error("no command given (see hwslice --help)");
+    return 2;
+  }
+  return run();
+}

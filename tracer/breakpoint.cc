@@ -1,0 +1,56 @@
+#include "tracer/breakpoint.h"
+
+#include <signal.h>
+
+#include <cstring>
+
+namespace hwslice {
+
+Result<ScopedBreakpoint> ScopedBreakpoint::insert(Tracee& tracee, RemoteAddr at, bool compressed) {
+  unsigned len = compressed ? 2 : 4;
+  uint32_t saved = 0;
+  HWSLICE_TRY(tracee.read(at, &saved, len));
+  uint32_t code = compressed ? riscv::kCEbreak : riscv::kEbreak;
+  HWSLICE_TRY(tracee.write(at, &code, len));
+  return ScopedBreakpoint(&tracee, at, saved, len);
+}
+
+ScopedBreakpoint::ScopedBreakpoint(ScopedBreakpoint&& o) noexcept
+    : tracee_(o.tracee_), at_(o.at_), saved_(o.saved_), len_(o.len_) {
+  o.tracee_ = nullptr;
+}
+
+Status ScopedBreakpoint::remove() {
+  if (!tracee_ || !tracee_->alive()) return ok_status();
+  Tracee* t = tracee_;
+  tracee_ = nullptr;
+  return t->write(at_, &saved_, len_);
+}
+
+Result<unsigned> instruction_length_at(Tracee& tracee, RemoteAddr pc) {
+  auto lo = tracee.read_value(pc.cast<uint16_t>());
+  if (!lo) return lo.error();
+  unsigned len = riscv::instruction_length(*lo);
+  if (len == 0) return Error("unsupported instruction length at pc " + std::to_string(pc.as_int()));
+  return len;
+}
+
+Status step_straight_line(Tracee& tracee, bool compressed) {
+  auto regs = tracee.regs();
+  if (!regs) return regs.error();
+  RemoteAddr pc(regs->pc());
+  auto len = instruction_length_at(tracee, pc);
+  if (!len) return len.error();
+  RemoteAddr next = pc + *len;
+  auto bp = ScopedBreakpoint::insert(tracee, next, compressed);
+  if (!bp) return bp.error();
+  HWSLICE_TRY(tracee.cont_until_signal(SIGTRAP));
+  HWSLICE_TRY(bp->remove());
+  auto after = tracee.regs();
+  if (!after) return after.error();
+  if (after->pc() != next.as_int())
+    return Error("software step stopped at the wrong place: " + tracee.state_line());
+  return ok_status();
+}
+
+}  // namespace hwslice

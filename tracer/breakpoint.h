@@ -1,0 +1,50 @@
+// Software breakpoints and one-instruction software single-step.
+//
+// RISC-V Linux has no PTRACE_SINGLESTEP (it returns EIO), so the tracer
+// writes ebreak (or c.ebreak) at the next pc, continues, and restores the
+// original bytes. ScopedBreakpoint guarantees the restore: on every exit path
+// (error, early return, exception) the original bytes go back, so a tracee is
+// never left with a breakpoint in its text.
+#pragma once
+
+#include <cstdint>
+
+#include "tracer/remote_ptr.h"
+#include "tracer/result.h"
+#include "tracer/tracee.h"
+
+namespace hwslice {
+
+class ScopedBreakpoint {
+ public:
+  // Writes c.ebreak when `compressed` (the C extension is present; any
+  // 2-aligned pc works) or the 4-byte ebreak otherwise.
+  static Result<ScopedBreakpoint> insert(Tracee& tracee, RemoteAddr at, bool compressed);
+  ScopedBreakpoint(ScopedBreakpoint&& o) noexcept;
+  ScopedBreakpoint(const ScopedBreakpoint&) = delete;
+  ScopedBreakpoint& operator=(const ScopedBreakpoint&) = delete;
+  ScopedBreakpoint& operator=(ScopedBreakpoint&&) = delete;
+  ~ScopedBreakpoint() { (void)remove(); }
+
+  RemoteAddr address() const { return at_; }
+  // Restores the original bytes now; later calls do nothing.
+  Status remove();
+
+ private:
+  ScopedBreakpoint(Tracee* t, RemoteAddr at, uint32_t saved, unsigned len)
+      : tracee_(t), at_(at), saved_(saved), len_(len) {}
+  Tracee* tracee_;
+  RemoteAddr at_;
+  uint32_t saved_;
+  unsigned len_;
+};
+
+// Length of the instruction at `pc` in the tracee (2 or 4).
+Result<unsigned> instruction_length_at(Tracee& tracee, RemoteAddr pc);
+
+// Executes exactly one instruction that is known not to change control flow
+// (the caller decides; branch-aware stepping builds on this with a decoder):
+// breakpoint at pc + length, continue, expect the SIGTRAP there.
+Status step_straight_line(Tracee& tracee, bool compressed);
+
+}  // namespace hwslice

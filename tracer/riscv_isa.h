@@ -1,0 +1,78 @@
+// RISC-V facts the tracer needs, described as data: register names and
+// ptrace layouts, the few encodings it writes into a tracee (ebreak,
+// c.ebreak, ecall), and instruction length from the first halfword.
+//
+// Contract: pure, portable (compiles and is unit-tested on x86); nothing here
+// touches a process. The ptrace register layouts mirror the kernel's
+// user_regs_struct (pc, x1..x31) and __riscv_d_ext_state (f0..f31, fcsr).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace hwslice::riscv {
+
+inline constexpr uint32_t kEbreak = 0x00100073;   // ebreak
+inline constexpr uint16_t kCEbreak = 0x9002;      // c.ebreak
+inline constexpr uint32_t kEcall = 0x00000073;    // ecall
+
+// Linux generic syscall numbers used by the tracer itself.
+inline constexpr long kSysGetpid = 172;
+inline constexpr long kSysMmap = 222;
+inline constexpr long kSysMprotect = 226;
+inline constexpr long kSysMunmap = 215;
+
+// Length in bytes of the instruction whose first halfword is `lo`: 2 for the
+// compressed quadrants (low bits != 11), 4 otherwise. Longer encodings
+// (48/64-bit) are reserved and not produced by any toolchain; they return 0.
+constexpr unsigned instruction_length(uint16_t lo) {
+  if ((lo & 0x3) != 0x3) return 2;
+  if ((lo & 0x1c) != 0x1c) return 4;
+  return 0;
+}
+
+// Integer register ABI names, indexed by register number x0..x31.
+inline constexpr std::array<std::string_view, 32> kIntRegNames = {
+    "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0",
+    "a1",   "a2", "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5",
+    "s6",   "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
+
+inline constexpr std::array<std::string_view, 32> kFpRegNames = {
+    "ft0", "ft1", "ft2",  "ft3",  "ft4", "ft5", "ft6",  "ft7",
+    "fs0", "fs1", "fa0",  "fa1",  "fa2", "fa3", "fa4",  "fa5",
+    "fa6", "fa7", "fs2",  "fs3",  "fs4", "fs5", "fs6",  "fs7",
+    "fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11"};
+
+// Register number of an ABI name ("a0" -> 10) or of "xN"; nullopt if unknown.
+std::optional<unsigned> int_reg_number(std::string_view name);
+
+enum IntReg : unsigned { kRa = 1, kSp = 2, kA0 = 10, kA1, kA2, kA3, kA4, kA5, kA6, kA7 };
+
+// All user integer registers as ptrace's NT_PRSTATUS returns them: slot 0 is
+// the pc (x0 is hard-wired zero and not stored), slots 1..31 are x1..x31.
+struct IntRegisters {
+  std::array<uint64_t, 32> slot{};
+
+  uint64_t pc() const { return slot[0]; }
+  void set_pc(uint64_t v) { slot[0] = v; }
+  uint64_t x(unsigned n) const { return n == 0 ? 0 : slot[n]; }
+  void set_x(unsigned n, uint64_t v) {
+    if (n != 0) slot[n] = v;
+  }
+  bool operator==(const IntRegisters&) const = default;
+};
+
+// NT_PRFPREG for the D extension: f0..f31 then fcsr (padded to 8 bytes).
+struct FpRegisters {
+  std::array<uint64_t, 32> f{};
+  uint32_t fcsr = 0;
+  uint32_t pad = 0;
+  bool operator==(const FpRegisters& o) const { return f == o.f && fcsr == o.fcsr; }
+};
+
+static_assert(sizeof(IntRegisters) == 32 * 8);
+static_assert(sizeof(FpRegisters) == 33 * 8);
+
+}  // namespace hwslice::riscv

@@ -1,0 +1,44 @@
+#include "tracer/syscall_injector.h"
+
+#include <signal.h>
+
+namespace hwslice {
+
+Result<int64_t> inject_syscall(Tracee& tracee, RemoteAddr code_addr, long nr,
+                               const std::array<uint64_t, 6>& args) {
+  auto saved_regs = tracee.regs();
+  if (!saved_regs) return saved_regs.error();
+  uint32_t saved_code[2];
+  HWSLICE_TRY(tracee.read(code_addr, saved_code, sizeof saved_code));
+  const uint32_t code[2] = {riscv::kEcall, riscv::kEbreak};
+  HWSLICE_TRY(tracee.write(code_addr, code, sizeof code));
+
+  auto regs = *saved_regs;
+  regs.set_pc(code_addr.as_int());
+  regs.set_x(riscv::kA7, static_cast<uint64_t>(nr));
+  for (unsigned i = 0; i < 6; ++i) regs.set_x(riscv::kA0 + i, args[i]);
+
+  Result<int64_t> result = Error("not run");
+  if (auto st = tracee.set_regs(regs); !st) {
+    result = st.error();
+  } else if (auto run = tracee.cont_until_signal(SIGTRAP); !run) {
+    result = run.error().wrap("injected syscall " + std::to_string(nr));
+  } else if (auto after = tracee.regs(); !after) {
+    result = after.error();
+  } else if (after->pc() != code_addr.as_int() + 4) {
+    result = Error("injected syscall " + std::to_string(nr) + " stopped at the wrong place: " +
+                   tracee.state_line());
+  } else {
+    result = static_cast<int64_t>(after->x(riscv::kA0));
+  }
+  // Restore unconditionally (if the tracee still exists).
+  if (tracee.alive()) {
+    auto w = tracee.write(code_addr, saved_code, sizeof saved_code);
+    auto r = tracee.set_regs(*saved_regs);
+    if (result && !w) return w.error();
+    if (result && !r) return r.error();
+  }
+  return result;
+}
+
+}  // namespace hwslice

@@ -1,0 +1,24 @@
+// Syscall injection: make the tracee run one system call of the tracer's
+// choosing (like CRIU's compel): write "ecall; ebreak" at an executable
+// address, set a7/a0..a5 and pc, continue to the ebreak, read a0, then put
+// the code bytes and every register back.
+//
+// Contract: the tracee must be in a signal-delivery or breakpoint stop (not a
+// syscall stop). On return, successful or not, its memory and registers are
+// as before; only the system call's own effect remains.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "tracer/remote_ptr.h"
+#include "tracer/result.h"
+#include "tracer/tracee.h"
+
+namespace hwslice {
+
+// Returns the raw syscall return value (negative errno on failure).
+Result<int64_t> inject_syscall(Tracee& tracee, RemoteAddr code_addr, long nr,
+                               const std::array<uint64_t, 6>& args);
+
+}  // namespace hwslice

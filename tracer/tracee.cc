@@ -1,0 +1,185 @@
+#include "tracer/tracee.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace hwslice {
+
+namespace {
+
+std::string hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+Result<Tracee> Tracee::fork_stopped(const std::function<void()>& body, unsigned options) {
+  pid_t pid = ::fork();
+  if (pid < 0) return Error::from_errno("fork");
+  if (pid == 0) {
+    if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) ::_exit(126);
+    ::raise(SIGSTOP);
+    body();
+    ::_exit(0);
+  }
+  Tracee t(pid, Ownership::kStarted);
+  auto st = t.wait();
+  if (!st) return st.error();
+  if (st->kind() != WaitStatus::Kind::kSignalStop || st->signal() != SIGSTOP)
+    return Error("child " + std::to_string(pid) + " " + st->describe() + " before its first stop");
+  if (::ptrace(PTRACE_SETOPTIONS, pid, nullptr, static_cast<uintptr_t>(options)) != 0)
+    return Error::from_errno("PTRACE_SETOPTIONS on pid " + std::to_string(pid));
+  return t;
+}
+
+Tracee::Tracee(Tracee&& other) noexcept
+    : pid_(other.pid_), ownership_(other.ownership_), alive_(other.alive_), last_(other.last_),
+      mem_(std::move(other.mem_)) {
+  other.alive_ = false;
+}
+
+Tracee::~Tracee() {
+  if (!alive_) return;
+  if (ownership_ == Ownership::kStarted) {
+    ::kill(pid_, SIGKILL);
+    int status;
+    while (::waitpid(pid_, &status, __WALL) > 0 && !WIFEXITED(status) && !WIFSIGNALED(status)) {
+    }
+  } else {
+    ::ptrace(PTRACE_DETACH, pid_, nullptr, nullptr);
+  }
+}
+
+Status Tracee::cont(int sig) {
+  if (::ptrace(PTRACE_CONT, pid_, nullptr, static_cast<uintptr_t>(sig)) != 0)
+    return Error::from_errno("PTRACE_CONT on pid " + std::to_string(pid_));
+  return ok_status();
+}
+
+Status Tracee::syscall(int sig) {
+  if (::ptrace(PTRACE_SYSCALL, pid_, nullptr, static_cast<uintptr_t>(sig)) != 0)
+    return Error::from_errno("PTRACE_SYSCALL on pid " + std::to_string(pid_));
+  return ok_status();
+}
+
+Result<WaitStatus> Tracee::wait() {
+  int status = 0;
+  pid_t r;
+  do r = ::waitpid(pid_, &status, __WALL);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return Error::from_errno("waitpid " + std::to_string(pid_));
+  last_ = WaitStatus(status);
+  if (last_.kind() == WaitStatus::Kind::kExited || last_.kind() == WaitStatus::Kind::kSignaled) {
+    alive_ = false;
+    mem_.reset();
+  }
+  return last_;
+}
+
+Status Tracee::cont_until_signal(int sig) {
+  HWSLICE_TRY(cont());
+  auto st = wait();
+  if (!st) return st.error();
+  if (st->kind() == WaitStatus::Kind::kSignalStop && st->signal() == sig) return ok_status();
+  return Error("expected " + signal_name(sig) + " but tracee " + state_line());
+}
+
+Result<riscv::IntRegisters> Tracee::regs() {
+  riscv::IntRegisters r;
+  iovec iov{&r.slot, sizeof r.slot};
+  if (::ptrace(PTRACE_GETREGSET, pid_, reinterpret_cast<void*>(NT_PRSTATUS), &iov) != 0)
+    return Error::from_errno("reading registers of pid " + std::to_string(pid_));
+  return r;
+}
+
+Status Tracee::set_regs(const riscv::IntRegisters& regs) {
+  auto copy = regs;
+  iovec iov{&copy.slot, sizeof copy.slot};
+  if (::ptrace(PTRACE_SETREGSET, pid_, reinterpret_cast<void*>(NT_PRSTATUS), &iov) != 0)
+    return Error::from_errno("writing registers of pid " + std::to_string(pid_));
+  return ok_status();
+}
+
+Result<riscv::FpRegisters> Tracee::fp_regs() {
+  riscv::FpRegisters r;
+  iovec iov{&r, sizeof r};
+  if (::ptrace(PTRACE_GETREGSET, pid_, reinterpret_cast<void*>(NT_PRFPREG), &iov) != 0)
+    return Error::from_errno("reading FP registers of pid " + std::to_string(pid_));
+  return r;
+}
+
+Status Tracee::set_fp_regs(const riscv::FpRegisters& regs) {
+  auto copy = regs;
+  iovec iov{&copy, sizeof copy};
+  if (::ptrace(PTRACE_SETREGSET, pid_, reinterpret_cast<void*>(NT_PRFPREG), &iov) != 0)
+    return Error::from_errno("writing FP registers of pid " + std::to_string(pid_));
+  return ok_status();
+}
+
+Result<siginfo_t> Tracee::siginfo() {
+  siginfo_t si{};
+  if (::ptrace(PTRACE_GETSIGINFO, pid_, nullptr, &si) != 0)
+    return Error::from_errno("PTRACE_GETSIGINFO on pid " + std::to_string(pid_));
+  return si;
+}
+
+Result<__ptrace_syscall_info> Tracee::syscall_info() {
+  __ptrace_syscall_info info{};
+  long n = ::ptrace(PTRACE_GET_SYSCALL_INFO, pid_,
+                    reinterpret_cast<void*>(sizeof info), &info);
+  if (n <= 0) return Error::from_errno("PTRACE_GET_SYSCALL_INFO on pid " + std::to_string(pid_));
+  return info;
+}
+
+Status Tracee::read(RemoteAddr addr, void* buf, size_t len) {
+  iovec local{buf, len};
+  iovec remote{reinterpret_cast<void*>(addr.as_int()), len};
+  ssize_t n = ::process_vm_readv(pid_, &local, 1, &remote, 1, 0);
+  if (n == static_cast<ssize_t>(len)) return ok_status();
+  // process_vm_readv refuses pages without PROT_READ; /proc/<pid>/mem does not.
+  auto fd = mem_fd();
+  if (!fd) return fd.error();
+  n = ::pread((*fd)->get(), buf, len, static_cast<off_t>(addr.as_int()));
+  if (n != static_cast<ssize_t>(len))
+    return Error::from_errno("reading " + std::to_string(len) + " bytes at " + hex(addr.as_int()) +
+                             " in pid " + std::to_string(pid_), n < 0 ? errno : EIO);
+  return ok_status();
+}
+
+Status Tracee::write(RemoteAddr addr, const void* buf, size_t len) {
+  auto fd = mem_fd();
+  if (!fd) return fd.error();
+  ssize_t n = ::pwrite((*fd)->get(), buf, len, static_cast<off_t>(addr.as_int()));
+  if (n != static_cast<ssize_t>(len))
+    return Error::from_errno("writing " + std::to_string(len) + " bytes at " + hex(addr.as_int()) +
+                             " in pid " + std::to_string(pid_), n < 0 ? errno : EIO);
+  return ok_status();
+}
+
+Result<UniqueFd*> Tracee::mem_fd() {
+  if (!mem_.valid()) {
+    std::string path = "/proc/" + std::to_string(pid_) + "/mem";
+    mem_.reset(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (!mem_.valid()) return Error::from_errno("opening " + path);
+  }
+  return &mem_;
+}
+
+std::string Tracee::state_line() {
+  std::string s = "pid " + std::to_string(pid_) + " " + last_.describe();
+  if (alive_) {
+    if (auto r = regs()) s += " at pc " + hex(r->pc());
+  }
+  return s;
+}
+
+}  // namespace hwslice

@@ -1,0 +1,93 @@
+// Tracee: one ptrace-stopped riscv64 Linux process, owned by the tracer.
+//
+// Contract:
+//  - A Tracee is created stopped (fork_stopped) and is move-only. Its
+//    destructor leaves nothing behind: a process the tracer started is
+//    killed and reaped; an attached process is detached (continuing).
+//  - Every call is made while the tracee is in a ptrace stop; calls that
+//    resume it (cont, syscall) must be followed by wait().
+//  - Memory is read with process_vm_readv and written through
+//    /proc/<pid>/mem, which also writes read-only text (breakpoints).
+//  - Errors name the pid and the address involved.
+#pragma once
+
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tracer/remote_ptr.h"
+#include "tracer/result.h"
+#include "tracer/riscv_isa.h"
+#include "tracer/unique_fd.h"
+#include "tracer/wait_status.h"
+
+namespace hwslice {
+
+class Tracee {
+ public:
+  enum class Ownership { kStarted, kAttached };
+
+  // Forks a child that calls PTRACE_TRACEME, stops itself with SIGSTOP and
+  // then runs `body` (which must not return; the child _exits if it does).
+  // Returns once the child is in that first stop, with `options` set.
+  static Result<Tracee> fork_stopped(const std::function<void()>& body, unsigned options);
+
+  Tracee(Tracee&& other) noexcept;
+  Tracee& operator=(Tracee&&) = delete;
+  Tracee(const Tracee&) = delete;
+  ~Tracee();
+
+  pid_t pid() const { return pid_; }
+  bool alive() const { return alive_; }
+
+  // Resume until the next stop, delivering `sig` (0: none).
+  Status cont(int sig = 0);
+  Status syscall(int sig = 0);
+  // Waits for the next state change; a final exit/kill marks the tracee dead.
+  Result<WaitStatus> wait();
+  // cont() + wait(), expecting a signal stop with `sig`; anything else is an
+  // error describing what happened and where the tracee's pc was.
+  Status cont_until_signal(int sig);
+
+  Result<riscv::IntRegisters> regs();
+  Status set_regs(const riscv::IntRegisters& regs);
+  Result<riscv::FpRegisters> fp_regs();
+  Status set_fp_regs(const riscv::FpRegisters& regs);
+
+  Result<siginfo_t> siginfo();
+  Result<__ptrace_syscall_info> syscall_info();
+
+  Status read(RemoteAddr addr, void* buf, size_t len);
+  Status write(RemoteAddr addr, const void* buf, size_t len);
+  template <typename T>
+  Result<T> read_value(RemotePtr<T> addr) {
+    T v{};
+    HWSLICE_TRY(read(addr.template cast<void>(), &v, sizeof v));
+    return v;
+  }
+  template <typename T>
+  Status write_value(RemotePtr<T> addr, const T& v) {
+    return write(addr.template cast<void>(), &v, sizeof v);
+  }
+
+  // One line with the tracee's state for error messages: pid, pc, and the
+  // status of its last stop.
+  std::string state_line();
+
+ private:
+  Tracee(pid_t pid, Ownership ownership) : pid_(pid), ownership_(ownership) {}
+  Result<UniqueFd*> mem_fd();
+
+  pid_t pid_;
+  Ownership ownership_;
+  bool alive_ = true;
+  WaitStatus last_{};
+  UniqueFd mem_;
+};
+
+}  // namespace hwslice
