@@ -396,7 +396,7 @@ Status Prober::run_traced(Tracee& t) {
     Check& c = unavailable("perf.overflow", "overflow signal", e.message(),
                            unfiltered ? "overflow works only with kernel counting: positions by stepping"
                                       : "no overflow interrupt (no Sscofpmf): fast-forward by stepping or counted polling");
-    c.values = {{"errno", e.err()}, {"unfiltered_ok", static_cast<bool>(unfiltered)}};
+    c.values = {{"opened", false}, {"errno", e.err()}, {"unfiltered_ok", static_cast<bool>(unfiltered)}};
     HWSLICE_TRY(at_point(t));
   } else {
     int64_t skid_min = INT64_MAX, skid_max = INT64_MIN;
@@ -430,8 +430,13 @@ Status Prober::run_traced(Tracee& t) {
     HWSLICE_TRY(t.set_regs(*regs6));
     HWSLICE_TRY(sampler->disable());
     if (signals == 0) {
-      unavailable("perf.overflow", "overflow signal", "counter opened but no overflow signal arrived",
-                  "fast-forward by stepping");
+      auto counted = sampler->read();
+      if (!counted) return counted.error();
+      Check& c = unavailable("perf.overflow", "overflow signal",
+                             "sampling counter opened, but no overflow signal arrived in " +
+                                 std::to_string(*counted) + " counted instructions",
+                             "fast-forward by stepping");
+      c.values = {{"opened", true}, {"signals", 0}, {"period", kOverflowPeriod}};
     } else {
       Check& c = ok("perf.overflow", "overflow signal",
                     std::to_string(signals) + " signals every " + std::to_string(kOverflowPeriod) +
