@@ -470,7 +470,8 @@ Status Prober::run_traced(Tracee& t) {
   return ok_status();
 }
 
-// Runs fn in an untraced child; true when it returns, false on a signal.
+// Runs fn in an untraced child and returns how the child ended: exit 0 when
+// fn returned, death by SIGILL when the instruction traps.
 WaitStatus run_in_child(uint64_t (*fn)()) {
   pid_t pid = ::fork();
   if (pid == 0) {
