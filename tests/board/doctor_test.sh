@@ -50,17 +50,12 @@ case $profile in
     assert_eq "user-only filter available" ok "$(q state perf.user_only)"
     assert_eq "user counts are exact" ok "$(q state perf.user_exact)"
     assert_eq "same count both runs" "$(q value perf.user_exact first)" "$(q value perf.user_exact second)"
-    # The overflow check must run and give an answer (see docs/doctor.md on
-    # overflow delivery in the virtual board); when signals arrive, the skid
-    # is measured.
-    state=$(q state perf.overflow)
-    case $state in
-      ok) assert_eq "overflow period" 100000 "$(q value perf.overflow period)"
-          [[ $(q value perf.overflow skid_min) =~ ^[0-9]+$ ]]; assert_eq "skid measured" 0 "$?" ;;
-      unavailable) assert_eq "sampling counter opens with Sscofpmf" true "$(q value perf.overflow opened)"
-                   assert_eq "no signal counted" 0 "$(q value perf.overflow signals)" ;;
-      *) assert_eq "overflow check gave an answer" "ok or unavailable" "$state" ;;
-    esac
+    # The virtual board's k1 accepts sampling counters but never raises the
+    # counter-overflow interrupt (docs/doctor.md has the measurements); the
+    # doctor must say exactly that. A real K1 reports "ok" with the skid.
+    assert_eq "overflow measured as not delivered" unavailable "$(q state perf.overflow)"
+    assert_eq "sampling counter opens with Sscofpmf" true "$(q value perf.overflow opened)"
+    assert_eq "no overflow signal arrived" 0 "$(q value perf.overflow signals)"
     ;;
 esac
 finish
