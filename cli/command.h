@@ -15,6 +15,7 @@ namespace hwslice::cli {
 // Registers a subcommand; `run` is set to the function main() calls when the
 // subcommand was chosen.
 void add_doctor_command(CLI::App& app, std::function<int()>& run);
+void add_trace_command(CLI::App& app, std::function<int()>& run);
 
 void print_error(const std::string& message);
 

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   app.add_flag("--version", version, "Print the version and exit");
   std::function<int()> run;
   hwslice::cli::add_doctor_command(app, run);
+  hwslice::cli::add_trace_command(app, run);
   auto known = [&app](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
       if (sub->get_name() == name) return true;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 
 namespace hwslice {
 
@@ -41,22 +42,118 @@ Result<Tracee> Tracee::fork_stopped(const std::function<void()>& body, unsigned 
   return t;
 }
 
+Result<Tracee> Tracee::spawn(const std::vector<std::string>& argv, unsigned options) {
+  if (argv.empty()) return Error("no program given");
+  // A close-on-exec pipe reports a failed execvp's errno to the parent.
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Error::from_errno("pipe2");
+  UniqueFd rd(fds[0]), wr(fds[1]);
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return Error::from_errno("fork");
+  if (pid == 0) {
+    rd.reset();
+    if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) ::_exit(126);
+    ::raise(SIGSTOP);
+    ::execvp(cargv[0], cargv.data());
+    int err = errno;
+    (void)!::write(wr.get(), &err, sizeof err);
+    ::_exit(127);
+  }
+  wr.reset();
+  Tracee t(pid, Ownership::kStarted);
+  auto st = t.wait();
+  if (!st) return st.error();
+  if (st->kind() != WaitStatus::Kind::kSignalStop || st->signal() != SIGSTOP)
+    return Error("child " + std::to_string(pid) + " " + st->describe() + " before exec");
+  if (::ptrace(PTRACE_SETOPTIONS, pid, nullptr, static_cast<uintptr_t>(options | PTRACE_O_TRACEEXEC)) != 0)
+    return Error::from_errno("PTRACE_SETOPTIONS on pid " + std::to_string(pid));
+  // Run to the exec event, skipping the child's own syscall stops.
+  while (true) {
+    HWSLICE_TRY(t.cont());
+    auto s = t.wait();
+    if (!s) return s.error();
+    if (s->kind() == WaitStatus::Kind::kEventStop && s->ptrace_event() == PTRACE_EVENT_EXEC) return t;
+    if (!t.alive()) {
+      int err = 0;
+      if (::read(rd.get(), &err, sizeof err) == sizeof err)
+        return Error::from_errno("cannot execute " + argv[0], err);
+      return Error(argv[0] + " " + s->describe() + " before it started");
+    }
+  }
+}
+
+Result<Tracee> Tracee::attach(pid_t pid, unsigned options) {
+  if (::ptrace(PTRACE_SEIZE, pid, nullptr, static_cast<uintptr_t>(options)) != 0)
+    return Error::from_errno("cannot attach to pid " + std::to_string(pid));
+  Tracee t(pid, Ownership::kAttached);
+  // Read what it is blocked in before interrupting it: "nr a0 .. a5 sp pc".
+  {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/syscall");
+    BlockedSyscall b;
+    std::string word;
+    if (f >> b.nr && b.nr >= 0) {
+      bool ok = true;
+      for (auto& a : b.args) {
+        if (!(f >> word)) { ok = false; break; }
+        a = std::stoull(word, nullptr, 16);
+      }
+      if (ok) t.blocked_ = b;
+    }
+  }
+  if (::ptrace(PTRACE_INTERRUPT, pid, nullptr, nullptr) != 0)
+    return Error::from_errno("PTRACE_INTERRUPT on pid " + std::to_string(pid));
+  // The interrupt stop may come after a signal stop already pending.
+  while (true) {
+    auto st = t.wait();
+    if (!st) return st.error();
+    if (!t.alive()) return Error("pid " + std::to_string(pid) + " " + st->describe() + " while attaching");
+    if (st->kind() == WaitStatus::Kind::kGroupStop) return t;
+    // A signal that arrived first is delivered, not lost.
+    HWSLICE_TRY(t.cont(st->kind() == WaitStatus::Kind::kSignalStop ? st->signal() : 0));
+  }
+}
+
+Result<int> Tracee::interrupt_and_wait() {
+  if (::ptrace(PTRACE_INTERRUPT, pid_, nullptr, nullptr) != 0)
+    return Error::from_errno("PTRACE_INTERRUPT on pid " + std::to_string(pid_));
+  auto st = wait();
+  if (!st) return st.error();
+  if (st->kind() == WaitStatus::Kind::kSignalStop) return st->signal();
+  return 0;
+}
+
+Status Tracee::detach(int sig) {
+  if (!alive_) return ok_status();
+  alive_ = false;
+  mem_.reset();
+  if (::ptrace(PTRACE_DETACH, pid_, nullptr, static_cast<uintptr_t>(sig)) != 0)
+    return Error::from_errno("detaching from pid " + std::to_string(pid_));
+  return ok_status();
+}
+
+void Tracee::kill() {
+  if (!alive_) return;
+  ::kill(pid_, SIGKILL);
+  int status;
+  while (::waitpid(pid_, &status, __WALL) > 0 && !WIFEXITED(status) && !WIFSIGNALED(status)) {
+  }
+  alive_ = false;
+  mem_.reset();
+}
+
 Tracee::Tracee(Tracee&& other) noexcept
     : pid_(other.pid_), ownership_(other.ownership_), alive_(other.alive_), last_(other.last_),
-      mem_(std::move(other.mem_)) {
+      mem_(std::move(other.mem_)), blocked_(other.blocked_) {
   other.alive_ = false;
 }
 
 Tracee::~Tracee() {
   if (!alive_) return;
-  if (ownership_ == Ownership::kStarted) {
-    ::kill(pid_, SIGKILL);
-    int status;
-    while (::waitpid(pid_, &status, __WALL) > 0 && !WIFEXITED(status) && !WIFSIGNALED(status)) {
-    }
-  } else {
-    ::ptrace(PTRACE_DETACH, pid_, nullptr, nullptr);
-  }
+  if (ownership_ == Ownership::kStarted) kill();
+  else (void)detach();
 }
 
 Status Tracee::cont(int sig) {
@@ -71,11 +168,14 @@ Status Tracee::syscall(int sig) {
   return ok_status();
 }
 
-Result<WaitStatus> Tracee::wait() {
+Result<WaitStatus> Tracee::wait(const std::atomic<bool>* interrupted) {
   int status = 0;
   pid_t r;
-  do r = ::waitpid(pid_, &status, __WALL);
-  while (r < 0 && errno == EINTR);
+  do {
+    r = ::waitpid(pid_, &status, __WALL);
+    if (r < 0 && errno == EINTR && interrupted && interrupted->load())
+      return Error("interrupted while waiting for pid " + std::to_string(pid_), EINTR);
+  } while (r < 0 && errno == EINTR);
   if (r < 0) return Error::from_errno("waitpid " + std::to_string(pid_));
   last_ = WaitStatus(status);
   if (last_.kind() == WaitStatus::Kind::kExited || last_.kind() == WaitStatus::Kind::kSignaled) {

@@ -15,8 +15,11 @@
 #include <sys/ptrace.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
+#include <array>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +40,30 @@ class Tracee {
   // Returns once the child is in that first stop, with `options` set.
   static Result<Tracee> fork_stopped(const std::function<void()>& body, unsigned options);
 
+  // Starts `argv` (argv[0] searched in PATH) under trace and returns it
+  // stopped at the PTRACE_EVENT_EXEC stop of its execve: no instruction of
+  // the program has run. PTRACE_O_TRACEEXEC is added to `options`. Errors:
+  // the program cannot be found or executed (with errno).
+  static Result<Tracee> spawn(const std::vector<std::string>& argv, unsigned options);
+
+  // Attaches to a running process (PTRACE_SEIZE + PTRACE_INTERRUPT) and
+  // returns it stopped. The destructor detaches it, leaving it running.
+  static Result<Tracee> attach(pid_t pid, unsigned options);
+
+  Ownership ownership() const { return ownership_; }
+
+  // For an attached process: the syscall it was blocked in when attached
+  // (from /proc/<pid>/syscall), so a later restart_syscall can be modeled.
+  struct BlockedSyscall {
+    long nr = -1;
+    std::array<uint64_t, 6> args{};
+  };
+  const std::optional<BlockedSyscall>& blocked_syscall() const { return blocked_; }
+  // Detaches now (the process continues); the Tracee becomes inert.
+  Status detach(int sig = 0);
+  // Kills a started tracee and reaps it.
+  void kill();
+
   Tracee(Tracee&& other) noexcept;
   Tracee& operator=(Tracee&&) = delete;
   Tracee(const Tracee&) = delete;
@@ -49,7 +76,13 @@ class Tracee {
   Status cont(int sig = 0);
   Status syscall(int sig = 0);
   // Waits for the next state change; a final exit/kill marks the tracee dead.
-  Result<WaitStatus> wait();
+  // When `interrupted` is given and set while waiting (a signal handler set
+  // it and waitpid returned EINTR), returns an Error with errno EINTR.
+  Result<WaitStatus> wait(const std::atomic<bool>* interrupted = nullptr);
+  // For an attached (seized) tracee that is running: PTRACE_INTERRUPT and
+  // wait for the stop. Returns the signal of a signal stop that came first
+  // (to be delivered on detach), or 0.
+  Result<int> interrupt_and_wait();
   // cont() + wait(), expecting a signal stop with `sig`; anything else is an
   // error describing what happened and where the tracee's pc was.
   Status cont_until_signal(int sig);
@@ -88,6 +121,7 @@ class Tracee {
   bool alive_ = true;
   WaitStatus last_{};
   UniqueFd mem_;
+  std::optional<BlockedSyscall> blocked_;
 };
 
 }  // namespace hwslice

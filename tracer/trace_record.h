@@ -1,0 +1,86 @@
+// Trace records: what `hwslice trace` writes (JSON Lines, one record per
+// line) and what the slicer reads back. The format extends the seed's records
+// and is specified in docs/trace-format.md.
+//
+// Contract: encode() produces one line without the newline; decode() accepts
+// exactly what encode() produces plus any field order, and rejects anything
+// else with an Error naming the line and the field. Numbers that are
+// addresses, register values or raw syscall values are lower-case hex
+// strings without "0x"; memory data is hex in memory order (two digits per
+// byte).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <istream>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "tracer/result.h"
+
+namespace hwslice {
+
+struct MemWrite {
+  uint64_t addr = 0;
+  std::vector<uint8_t> data;
+  bool operator==(const MemWrite&) const = default;
+};
+
+// One completed system call and the exact bytes the kernel wrote.
+struct SyscallRecord {
+  uint64_t index = 0;  // 0-based position among the program's syscalls
+  long nr = 0;
+  std::string name;
+  std::array<uint64_t, 6> args{};
+  uint64_t ret = 0;    // a0 after the call (negative errno as two's complement)
+  uint64_t pc = 0;     // address of the ecall
+  std::vector<MemWrite> writes;
+  bool operator==(const SyscallRecord&) const = default;
+};
+
+// All user registers at one point of the execution.
+struct RegsRecord {
+  uint64_t pc = 0;
+  std::array<uint64_t, 32> ints{};  // x0..x31 (x0 always 0)
+  std::array<uint64_t, 32> fps{};   // f0..f31 raw bits
+  uint32_t fcsr = 0;
+  std::optional<uint64_t> icount;   // user instructions retired before this point, when known
+  std::string at;                   // why: "entry", "exit", "interval"
+  bool operator==(const RegsRecord&) const = default;
+};
+
+// Something a slice must know that is not a syscall: the vDSO and its
+// symbols, code pages with rdtime/rdcycle/rdinstret, an exec, a fork whose
+// child was not followed, kernel writes outside syscalls (rseq).
+struct NoteRecord {
+  std::string kind;   // "vdso", "nondet", "exec", "fork", "async_write", "unknown_effects"
+  uint64_t addr = 0;  // where (page, symbol or area address), 0 if none
+  uint64_t size = 0;
+  std::string detail;
+  bool operator==(const NoteRecord&) const = default;
+};
+
+// How the program ended.
+struct ExitRecord {
+  int status = 0;     // exit code, when signal == 0
+  int signal = 0;     // fatal signal, 0 for a normal exit
+  bool core = false;
+  bool operator==(const ExitRecord&) const = default;
+};
+
+using TraceRecord = std::variant<SyscallRecord, RegsRecord, NoteRecord, ExitRecord>;
+
+std::string encode(const TraceRecord& record);
+// `line_number` is used in error messages ("line 12: ...").
+Result<TraceRecord> decode(const std::string& line, size_t line_number);
+
+// Reads a whole JSONL stream; the first bad line is the error. Blank lines
+// are allowed.
+Result<std::vector<TraceRecord>> read_trace(std::istream& in);
+
+std::string to_hex(uint64_t v);
+std::string bytes_to_hex(const std::vector<uint8_t>& data);
+
+}  // namespace hwslice
