@@ -69,11 +69,13 @@ class CliSink : public TraceSink {
     }
   }
 
+  void on_exit_stop() override { exit_time_ = std::chrono::steady_clock::now(); }
+
   void on_record(const TraceRecord& record) override {
     if (jsonl_) *jsonl_ << encode(record) << '\n';
     if (const auto* s = std::get_if<SyscallRecord>(&record)) {
       if (options_.summary || !options_.summary_json.empty())
-        summary_.add(*s, std::chrono::steady_clock::now() - entry_time_);
+        summary_.add(*s, exit_time_ - entry_time_);
       if (options_.syscalls)
         std::fprintf(stderr, "%s(%s) %s\n", s->name.c_str(), format_args(s->nr, s->args, strings_).c_str(),
                      format_return(s->nr, s->ret).c_str());
@@ -92,7 +94,7 @@ class CliSink : public TraceSink {
   const TraceOptions& options_;
   std::ostream* jsonl_;
   std::map<unsigned, std::string> strings_;
-  std::chrono::steady_clock::time_point entry_time_;
+  std::chrono::steady_clock::time_point entry_time_, exit_time_;
   SyscallSummary summary_;
   std::vector<std::string> stack_;
 };

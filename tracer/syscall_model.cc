@@ -28,11 +28,12 @@ EffectSpec in_out_len(uint8_t ptr, uint8_t len) { return {Effect::kInOutLen, ptr
 EffectSpec iovec(uint8_t ptr, uint8_t len) { return {Effect::kIovec, ptr, len, 0}; }
 EffectSpec special(Effect e, uint8_t ptr = 0) { return {e, ptr, 0, 0}; }
 
+}  // namespace
+
 // The model table, by name; numbers come from the generated syscall table.
 // Syscalls absent from this table are not modeled and make tracing fail.
-const std::map<long, SyscallModel>& models() {
-  static const std::map<long, SyscallModel> table = [] {
-    const std::vector<SyscallModel> list = {
+const std::vector<SyscallModel>& model_list() {
+  static const std::vector<SyscallModel> list = {
         // --- files and descriptors -------------------------------------------
         {"openat", "fsxo", {}},
         {"openat2", "fsxu", {}},
@@ -79,7 +80,6 @@ const std::map<long, SyscallModel>& models() {
         {"mkdirat", "fso", {}},
         {"mknodat", "fsox", {}},
         {"unlinkat", "fsx", {}},
-        {"renameat", "fsfs", {}},
         {"renameat2", "fsfsx", {}},
         {"linkat", "fsfsx", {}},
         {"symlinkat", "sfs", {}},
@@ -241,10 +241,17 @@ const std::map<long, SyscallModel>& models() {
         // --- riscv-specific ------------------------------------------------------------
         {"riscv_hwprobe", "xuuxx", {arg_elems(0, 1, kHwprobePair)}},
         {"riscv_flush_icache", "xxx", {}},
-    };
-    std::map<long, SyscallModel> m;
-    for (const auto& model : list)
-      if (auto nr = sys::number(model.name)) m.emplace(*nr, model);
+  };
+  return list;
+}
+
+namespace {
+
+const std::map<long, const SyscallModel*>& models() {
+  static const std::map<long, const SyscallModel*> table = [] {
+    std::map<long, const SyscallModel*> m;
+    for (const auto& model : model_list())
+      if (auto nr = sys::number(model.name)) m.emplace(*nr, &model);
     return m;
   }();
   return table;
@@ -358,7 +365,7 @@ Result<std::vector<Region>> futex_regions(long nr, const SyscallArgs& a) {
 
 const SyscallModel* find_model(long nr) {
   auto it = models().find(nr);
-  return it == models().end() ? nullptr : &it->second;
+  return it == models().end() ? nullptr : it->second;
 }
 
 Result<EntryState> capture_entry(long nr, const SyscallArgs& a, MemoryReader& mem) {

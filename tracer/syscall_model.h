@@ -71,6 +71,8 @@ struct SyscallModel {
 
 // The model of a syscall number, or nullptr when the syscall is not modeled.
 const SyscallModel* find_model(long nr);
+// Every model (for tests: names must exist in the syscall table, once each).
+const std::vector<SyscallModel>& model_list();
 
 // Values that must be read before the kernel runs (input lengths).
 struct EntryState {

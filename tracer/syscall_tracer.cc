@@ -138,6 +138,7 @@ Status SyscallTracer::on_entry(const __ptrace_syscall_info& info) {
 
 Status SyscallTracer::on_exit(const __ptrace_syscall_info& info) {
   in_call_ = false;
+  sink_.on_exit_stop();
   if (skip_exit_) {
     skip_exit_ = false;
     return ok_status();

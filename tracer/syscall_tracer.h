@@ -36,6 +36,9 @@ class TraceSink {
   // Called at syscall entry with the decoded arguments (for live display);
   // default: nothing.
   virtual void on_entry(long /*nr*/, const std::array<uint64_t, 6>& /*args*/) {}
+  // Called at the exit stop, before the written memory is read (so a sink
+  // can time the call itself, without the recording).
+  virtual void on_exit_stop() {}
 };
 
 // Receives the call stack at each syscall entry (--stack); lines are

@@ -32,6 +32,11 @@ vboard --pkg strace --pkg xz-utils --pkg zstd --out "$out_dir" -- sh -c '
   # A program that starts a thread is a clear error, and is not left behind.
   hwslice trace -- zstd -19 -c in.txt > /dev/null 2> /out/threads.err; echo $? > /out/threads.rc
   ps -o comm | grep -c "^zstd" > /out/threads.left
+  # Unmodeled syscalls: an error naming the call, or a note with --allow-unknown.
+  hwslice trace -- syscall_families unknown > /dev/null 2> /out/unknown.err; echo $? > /out/unknown.rc
+  hwslice trace --allow-unknown -o /out/unknown.jsonl -- syscall_families unknown > /out/unknown.out; echo $? > /out/allow.rc
+  # The fatal signal of the program is reported as a shell does.
+  hwslice trace -- sh -c "kill -SEGV \$\$" 2> /out/segv.err; echo $? > /out/segv.rc
   # --stack: call stacks through libunwind-ptrace, printed under each call.
   hwslice trace --syscalls --stack -- syscall_families-dyn > /dev/null 3>/dev/null 2> /out/stack.err
   # Attach to a running process and follow it to its end.
@@ -62,6 +67,33 @@ assert_eq "multithreaded program: one clear error" \
   "hwslice: error: the program creates a thread (clone3 with CLONE_THREAD): multithreaded programs are not supported yet" \
   "$(cat "$out_dir/threads.err")"
 assert_eq "multithreaded program: no process left behind" 0 "$(cat "$out_dir/threads.left")"
+assert_eq "unmodeled syscall: exit status 1" 1 "$(cat "$out_dir/unknown.rc")"
+assert_eq "unmodeled syscall: the error names it" \
+  "hwslice: error: syscall io_uring_setup (425): this syscall is not modeled (its memory effects are unknown)" \
+  "$(cat "$out_dir/unknown.err")"
+assert_eq "--allow-unknown: the program runs to its end" "0 io_uring_setup returned -1" "$(cat "$out_dir/allow.rc") $(cat "$out_dir/unknown.out")"
+assert_contains "--allow-unknown: a note records the gap" '"kind":"unknown_effects"' "$(cat "$out_dir/unknown.jsonl")"
+assert_eq "killed program: exit status 128 + SIGSEGV" 139 "$(cat "$out_dir/segv.rc")"
+assert_eq "killed program: reported like a shell" "hwslice: sh killed by SIGSEGV" "$(cat "$out_dir/segv.err")"
+# Registers, vDSO, nondeterministic code and forks in the trace itself.
+facts=$(board/sdk run python3 - "$out_dir/families.jsonl" build/riscv64-static/tests/programs/syscall_families <<'PY'
+import json, struct, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+entry = struct.unpack_from("<Q", open(sys.argv[2], "rb").read(64), 24)[0]  # e_entry
+regs = next(r for r in recs if r["type"] == "regs")
+notes = [r for r in recs if r["type"] == "note"]
+print("entry-pc", int(regs["pc"], 16) == entry and regs["at"] == "entry")
+print("sp-set", int(regs["ints"][2], 16) > 0 and len(regs["fps"]) == 32)
+print("vdso", any(n["kind"] == "vdso_symbol" and n["detail"] == "__vdso_clock_gettime" for n in notes))
+print("rdtime", any(n["kind"] == "nondet" and "rdtime@" in n["detail"] and "syscall_families" in n["detail"] for n in notes))
+print("fork", any(n["kind"] == "fork" for n in notes))
+print("rseq", any(n["kind"] == "async_write" for n in notes))
+print("exit", recs[-1] == {"type": "exit", "status": 0, "signal": 0, "core": False})
+PY
+)
+for fact in entry-pc sp-set vdso rdtime fork rseq exit; do
+  assert_contains "trace records $fact" "$fact True" "$facts"
+done
 stack=$(sed -n '/^getcwd(/,/^[a-z]/p' "$out_dir/stack.err")
 assert_contains "--stack shows the caller of getcwd" " main+0x" "$stack"
 assert_eq "attached trace: exit status of the program" 0 "$(cat "$out_dir/attach.rc")"

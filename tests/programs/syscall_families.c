@@ -329,7 +329,22 @@ static void processes(void) {
   }
 }
 
-int main(void) {
+/* Reads the time CSR directly: no syscall, a nondeterministic input the
+ * trace must point out. */
+static unsigned long read_time_csr(void) {
+  unsigned long t;
+  __asm__ volatile("rdtime %0" : "=r"(t));
+  return t;
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "unknown") == 0) {
+    /* A syscall hwslice does not model: tracing must stop and name it. */
+    long r = syscall(SYS_io_uring_setup, 0, NULL);
+    printf("io_uring_setup returned %ld\n", r);
+    return 0;
+  }
+  if (read_time_csr() == 0) printf("time CSR reads 0\n");
   report_file = fdopen(3, "w");
   if (!report_file) report_file = stderr;
   files();

@@ -1,0 +1,130 @@
+#include "tracer/trace_record.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <sstream>
+
+namespace hwslice {
+namespace {
+
+SyscallRecord sample_syscall() {
+  SyscallRecord r;
+  r.index = 7;
+  r.nr = 63;
+  r.name = "read";
+  r.args = {3, 0x7fff0000, 4096, 0, 0, 0};
+  r.ret = static_cast<uint64_t>(-2);
+  r.pc = 0x10abc;
+  r.writes = {{0x59ac8, {0x22, 0x87, 0x66, 0x10}}, {0x59acc, {}}};
+  return r;
+}
+
+RegsRecord sample_regs() {
+  RegsRecord r;
+  r.at = "entry";
+  r.pc = 0x200708;
+  for (unsigned i = 1; i < 32; ++i) r.ints[i] = 0x1000 * i;
+  r.fps[3] = 0x3ff0000000000000;
+  r.fcsr = 0xe0;
+  r.icount = 12345;
+  return r;
+}
+
+TEST(TraceRecordTest, RoundTripsEveryRecordType) {
+  std::vector<TraceRecord> records = {sample_syscall(), sample_regs(), NoteRecord{"vdso", 0x7fff1000, 8192, "x"},
+                                      ExitRecord{3, 0, false}, ExitRecord{0, 11, true}};
+  for (const auto& rec : records) {
+    std::string line = encode(rec);
+    EXPECT_EQ(line.find('\n'), std::string::npos);
+    auto back = decode(line, 1);
+    ASSERT_TRUE(back) << back.error().message() << " for " << line;
+    EXPECT_EQ(*back, rec) << line;
+  }
+}
+
+TEST(TraceRecordTest, UsesTheSeedsHexConventions) {
+  std::string line = encode(sample_syscall());
+  EXPECT_NE(line.find(R"("type":"syscall")"), std::string::npos);
+  EXPECT_NE(line.find(R"("ret":"fffffffffffffffe")"), std::string::npos);
+  EXPECT_NE(line.find(R"({"addr":"59ac8","data":"22876610"})"), std::string::npos);
+  EXPECT_NE(line.find(R"("pc":"10abc")"), std::string::npos);
+}
+
+TEST(TraceRecordTest, BadInputGivesClearErrors) {
+  auto err = [](const std::string& line) {
+    auto r = decode(line, 12);
+    return r ? std::string("accepted") : r.error().message();
+  };
+  EXPECT_EQ(err("{not json"), "line 12: not valid JSON");
+  EXPECT_EQ(err("[1,2]"), "line 12: a record must be a JSON object");
+  EXPECT_EQ(err(R"({"type":"bogus"})"), "line 12: unknown record type \"bogus\"");
+  EXPECT_EQ(err(R"({"kind":"x"})"), "line 12: missing field \"type\"");
+  EXPECT_EQ(err(R"({"type":"exit","status":0,"signal":0})"), "line 12: missing field \"core\"");
+  EXPECT_EQ(err(R"({"type":"exit","status":"0","signal":0,"core":false})"), "line 12: field \"status\" must be an integer");
+  EXPECT_EQ(err(R"({"type":"note","kind":"v","addr":"xyz","size":1,"detail":""})"),
+            "line 12: field \"addr\" is not a 64-bit hex number: \"xyz\"");
+  EXPECT_EQ(err(R"({"type":"note","kind":"v","addr":"10000000000000000","size":1,"detail":""})"),
+            "line 12: field \"addr\" is not a 64-bit hex number: \"10000000000000000\"");
+  std::string line = encode(sample_syscall());
+  std::string odd = line;
+  odd.replace(odd.find("22876610"), 8, "2287661");
+  EXPECT_EQ(err(odd), "line 12: field \"data\" has an odd number of hex digits");
+  std::string few = line;
+  few.replace(few.find("\"args\":["), 8, "\"args\":[\"1\",");
+  EXPECT_EQ(err(few), "line 12: field \"args\" must be an array of 6 hex strings");
+  std::string regs = encode(sample_regs());
+  regs.replace(regs.find("\"ints\":[\"0\""), 11, "\"ints\":[\"1\"");
+  EXPECT_EQ(err(regs), "line 12: x0 must be 0");
+}
+
+TEST(TraceRecordTest, ReadsStreamsAndNamesTheBadLine) {
+  std::stringstream good;
+  good << encode(sample_regs()) << "\n\n" << encode(sample_syscall()) << "\n" << encode(ExitRecord{0, 0, false}) << "\n";
+  auto all = read_trace(good);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 3u);
+  std::stringstream bad;
+  bad << encode(sample_regs()) << "\n" << "garbage\n";
+  auto r = read_trace(bad);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "line 2: not valid JSON");
+}
+
+// Fuzzing with seeded mutations of valid records: the decoder must never
+// crash, and whatever it accepts must encode and decode to the same record.
+TEST(TraceRecordTest, MutatedInputNeverCrashesTheDecoder) {
+  std::vector<std::string> seeds = {encode(sample_syscall()), encode(sample_regs()),
+                                    encode(NoteRecord{"nondet", 0x1000, 4096, "rdtime@1004"}),
+                                    encode(ExitRecord{1, 0, false})};
+  std::mt19937 rng(20261122);
+  const std::string alphabet = "{}[]\":,0123456789abcdefxyz-. \\ntrue";
+  unsigned accepted = 0, rejected = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string s = seeds[iter % seeds.size()];
+    int edits = 1 + rng() % 4;
+    for (int e = 0; e < edits && !s.empty(); ++e) {
+      size_t pos = rng() % s.size();
+      switch (rng() % 3) {
+        case 0: s[pos] = alphabet[rng() % alphabet.size()]; break;
+        case 1: s.erase(pos, 1 + rng() % 8); break;
+        case 2: s.insert(pos, 1, alphabet[rng() % alphabet.size()]); break;
+      }
+    }
+    auto r = decode(s, 1);
+    if (!r) {
+      ++rejected;
+      EXPECT_EQ(r.error().message().rfind("line 1: ", 0), 0u);
+      continue;
+    }
+    ++accepted;
+    auto again = decode(encode(*r), 1);
+    ASSERT_TRUE(again) << s;
+    EXPECT_EQ(*again, *r) << s;
+  }
+  EXPECT_GT(rejected, 10000u);
+  EXPECT_GT(accepted, 0u);
+}
+
+}  // namespace
+}  // namespace hwslice
