@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <algorithm>
 #include <map>
 
 #include "cli/command.h"
@@ -19,7 +20,10 @@
 #include <sys/ptrace.h>
 
 #include "tracer/program_check.h"
+#include "tracer/isa_string.h"
+#include "tracer/perf_counter.h"
 #include "tracer/stack_walker.h"
+#include "tracer/stepper.h"
 #include "tracer/syscall_table.h"
 #include "tracer/syscall_tracer.h"
 #endif
@@ -36,6 +40,9 @@ struct TraceOptions {
   bool stack = false;
   bool allow_unknown = false;
   int pid = 0;
+  std::vector<uint64_t> at;
+  bool no_aslr = false;
+  std::string position_mode = "block";
   std::vector<std::string> argv;
 };
 
@@ -99,6 +106,100 @@ class CliSink : public TraceSink {
   std::vector<std::string> stack_;
 };
 
+// Prints one register file as a table on stderr.
+void print_regs(const RegsRecord& r) {
+  std::fprintf(stderr, "position %llu (%s%s): pc %s\n", static_cast<unsigned long long>(*r.icount), r.mode.c_str(),
+               r.exact ? ", exact" : ", NOT exact", to_hex(r.pc).c_str());
+  for (unsigned i = 1; i < 32; ++i)
+    std::fprintf(stderr, "  %-4s %16s%s", std::string(riscv::kIntRegNames[i]).c_str(), to_hex(r.ints[i]).c_str(),
+                 i % 4 == 3 ? "\n" : "");
+  std::fprintf(stderr, "  fcsr %16s\n", to_hex(r.fcsr).c_str());
+}
+
+// --at: steps the program to each position (user instructions counted from
+// its first instruction), records and prints the registers there, then lets
+// it run to its end. The hardware check: with user-only counting, an
+// instruction counter runs alongside and is reported next to the position.
+int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
+  auto decoder = riscv::Decoder::create();
+  if (!decoder) {
+    print_error(decoder.error().message());
+    return 1;
+  }
+  PerfCounterSpec spec;
+  spec.user_only = true;
+  spec.start_enabled = true;
+  auto counter = PerfCounter::open(t.pid(), spec);  // absent without Sscofpmf: no check
+  if (o.position_mode != "block" && o.position_mode != "single") {
+    print_error("--position-mode must be block or single (overflow needs a counter-overflow interrupt, which "
+                "this tracer does not use yet)");
+    return 2;
+  }
+  // c.ebreak needs the C extension; without it every instruction is 4-aligned.
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string text((std::istreambuf_iterator<char>(cpuinfo)), std::istreambuf_iterator<char>());
+  const bool compressed = parse_isa_string(cpuinfo_isa_line(text)).has("c");
+  Stepper stepper(t, **decoder, compressed, o.position_mode == "single" ? Stepper::Mode::kSingle : Stepper::Mode::kBlock);
+  std::vector<uint64_t> at = o.at;
+  std::sort(at.begin(), at.end());
+  for (uint64_t k : at) {
+    if (auto st = stepper.run_to(k); !st) {
+      print_error(st.error().message());
+      return 1;
+    }
+    auto r = t.regs();
+    auto f = t.fp_regs();
+    if (!r || !f) {
+      print_error((r ? f.error() : r.error()).message());
+      return 1;
+    }
+    RegsRecord rec;
+    rec.at = "position";
+    rec.pc = r->pc();
+    for (unsigned i = 1; i < 32; ++i) rec.ints[i] = r->x(i);
+    rec.fps = f->f;
+    rec.fcsr = f->fcsr;
+    rec.icount = k;
+    rec.mode = o.position_mode == "single" ? "single-step" : "block-step";
+    rec.exact = stepper.exact();
+    sink.on_record(rec);
+    print_regs(rec);
+    if (counter) {
+      auto v = counter->read();
+      if (v) {
+        sink.on_record(NoteRecord{"position_check", r->pc(), *v,
+                                  "perf instructions:u=" + std::to_string(*v) + " breakpoint_traps=" +
+                                      std::to_string(stepper.traps()) + " emulated=" +
+                                      std::to_string(stepper.emulated()) + " position=" + std::to_string(k)});
+        std::fprintf(stderr, "  hardware count (instructions:u) %llu, breakpoint traps %llu, emulated jumps %llu\n",
+                     static_cast<unsigned long long>(*v), static_cast<unsigned long long>(stepper.traps()),
+                     static_cast<unsigned long long>(stepper.emulated()));
+      }
+    }
+  }
+  // The rest of the run is not traced: the program continues to its end.
+  int pending = 0;
+  while (true) {
+    if (auto st = t.cont(pending); !st) {
+      print_error(st.error().message());
+      return 1;
+    }
+    pending = 0;
+    auto st = t.wait();
+    if (!st) {
+      print_error(st.error().message());
+      return 1;
+    }
+    if (st->kind() == WaitStatus::Kind::kExited || st->kind() == WaitStatus::Kind::kSignaled) {
+      ExitRecord e{st->kind() == WaitStatus::Kind::kExited ? st->exit_code() : 0,
+                   st->kind() == WaitStatus::Kind::kSignaled ? st->signal() : 0, st->core_dumped()};
+      sink.on_record(e);
+      return e.signal ? 128 + e.signal : e.status;
+    }
+    if (st->kind() == WaitStatus::Kind::kSignalStop) pending = st->signal();
+  }
+}
+
 int run_trace(const TraceOptions& o) {
   if (o.pid == 0 && o.argv.empty()) {
     print_error("no program given (hwslice trace [OPTIONS] -- PROG [ARGS...] or -p PID)");
@@ -113,7 +214,11 @@ int run_trace(const TraceOptions& o) {
       return 127;
     }
   }
-  Result<Tracee> tracee = o.pid ? Tracee::attach(o.pid, options) : Tracee::spawn(o.argv, options);
+  if (o.pid && !o.at.empty()) {
+    print_error("--at counts from the program's first instruction: it cannot be used with -p");
+    return 2;
+  }
+  Result<Tracee> tracee = o.pid ? Tracee::attach(o.pid, options) : Tracee::spawn(o.argv, options, o.no_aslr);
   if (!tracee) {
     print_error(tracee.error().message());
     return 1;
@@ -136,6 +241,16 @@ int run_trace(const TraceOptions& o) {
     out = std::move(*f);
   }
   CliSink sink(*tracee, o, out ? &out->stream() : nullptr);
+  if (!o.at.empty()) {
+    int rc = run_positions(*tracee, o, sink);
+    if (out && tracee->alive() == false) {
+      if (auto st = out->commit(); !st) {
+        print_error(st.error().message());
+        return 1;
+      }
+    }
+    return rc;
+  }
   SyscallTracerOptions topt;
   topt.allow_unknown = o.allow_unknown;
   topt.interrupted = &g_interrupted;
@@ -199,6 +314,13 @@ void add_trace_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_flag("--allow-unknown", o->allow_unknown,
                 "Record syscalls with unmodeled memory effects as notes instead of failing");
   cmd->add_option("-p,--pid", o->pid, "Attach to a running process instead of starting one");
+  cmd->add_option("--at", o->at,
+                  "Stop at user instruction K (counted from the first instruction; repeatable), print and record "
+                  "the registers, then let the program finish untraced");
+  cmd->add_flag("--no-aslr", o->no_aslr, "Run the program without address space randomization");
+  cmd->add_option("--position-mode", o->position_mode,
+                  "How --at positions are reached: block (straight-line runs, default) or single (every "
+                  "instruction stepped on its own)");
   cmd->add_option("program", o->argv, "Program and arguments (after --)");
   cmd->callback([&run, o] { run = [o] { return run_trace(*o); }; });
 }

@@ -292,22 +292,22 @@ Status add_iovecs(std::vector<Region>& out, MemoryReader& mem, uint64_t iov, uin
   return ok_status();
 }
 
-Result<std::vector<Region>> ioctl_regions(long nr, const SyscallArgs& a) {
-  std::vector<Region> out;
+// Appends the regions of one ioctl variant to `out`.
+Status ioctl_regions(long nr, const SyscallArgs& a, std::vector<Region>& out) {
   const uint64_t req = a[1] & 0xffffffff;
   // Old-style terminal ioctls ('T', 0x54xx) carry no size: listed one by one.
   if ((req >> 8 & 0xff) == 'T' && (req >> 30) == 0) {
     switch (req) {
-      case 0x5401: HWSLICE_TRY(add(out, a[2], kTermios)); return out;   // TCGETS
-      case 0x5413: HWSLICE_TRY(add(out, a[2], kWinsize)); return out;   // TIOCGWINSZ
+      case 0x5401: HWSLICE_TRY(add(out, a[2], kTermios)); return ok_status();   // TCGETS
+      case 0x5413: HWSLICE_TRY(add(out, a[2], kWinsize)); return ok_status();   // TIOCGWINSZ
       case 0x541b:                                                    // FIONREAD
       case 0x540f:                                                    // TIOCGPGRP
-      case 0x5429: HWSLICE_TRY(add(out, a[2], 4)); return out;          // TIOCGSID
+      case 0x5429: HWSLICE_TRY(add(out, a[2], 4)); return ok_status();          // TIOCGSID
       case 0x5402: case 0x5403: case 0x5404:                          // TCSETS*
       case 0x5414: case 0x5410: case 0x5421:                          // TIOCSWINSZ TIOCSPGRP FIONBIO
       case 0x540b: case 0x540a: case 0x5409:                          // TCFLSH TCXONC TCSBRK
       case 0x5450: case 0x5451: case 0x540e: case 0x5422:             // FIONCLEX FIOCLEX TIOCSCTTY TIOCNOTTY
-        return out;
+        return ok_status();
     }
     char buf[32];
     std::snprintf(buf, sizeof buf, "ioctl request 0x%llx", static_cast<unsigned long long>(req));
@@ -317,46 +317,46 @@ Result<std::vector<Region>> ioctl_regions(long nr, const SyscallArgs& a) {
   // _IOC_SIZE bytes), size in bits 16-29.
   const uint64_t dir = req >> 30, size = (req >> 16) & 0x3fff;
   if (dir & 2) HWSLICE_TRY(add(out, a[2], size));
-  return out;
+  return ok_status();
 }
 
-Result<std::vector<Region>> fcntl_regions(long nr, const SyscallArgs& a) {
-  std::vector<Region> out;
+// Appends the regions of one fcntl variant to `out`.
+Status fcntl_regions(long nr, const SyscallArgs& a, std::vector<Region>& out) {
   switch (static_cast<int>(a[1])) {
-    case 5: case 36: HWSLICE_TRY(add(out, a[2], kFlock)); return out;  // F_GETLK F_OFD_GETLK
-    case 16: HWSLICE_TRY(add(out, a[2], 8)); return out;              // F_GETOWN_EX
+    case 5: case 36: HWSLICE_TRY(add(out, a[2], kFlock)); return ok_status();  // F_GETLK F_OFD_GETLK
+    case 16: HWSLICE_TRY(add(out, a[2], 8)); return ok_status();              // F_GETOWN_EX
     case 0: case 1: case 2: case 3: case 4: case 6: case 7: case 8: case 9: case 10: case 11:
     case 15: case 37: case 38: case 1024: case 1025: case 1026: case 1030: case 1031: case 1032:
     case 1033: case 1034:
-      return out;
+      return ok_status();
   }
   return unmodeled(nr, "fcntl command " + std::to_string(a[1]));
 }
 
-Result<std::vector<Region>> prctl_regions(long nr, const SyscallArgs& a) {
-  std::vector<Region> out;
+// Appends the regions of one prctl variant to `out`.
+Status prctl_regions(long nr, const SyscallArgs& a, std::vector<Region>& out) {
   switch (a[0]) {
-    case 16: HWSLICE_TRY(add(out, a[1], 16)); return out;  // PR_GET_NAME
-    case 2: case 37: HWSLICE_TRY(add(out, a[1], 4)); return out;  // PR_GET_PDEATHSIG, PR_GET_CHILD_SUBREAPER
-    case 40: HWSLICE_TRY(add(out, a[1], 8)); return out;  // PR_GET_TID_ADDRESS
+    case 16: HWSLICE_TRY(add(out, a[1], 16)); return ok_status();  // PR_GET_NAME
+    case 2: case 37: HWSLICE_TRY(add(out, a[1], 4)); return ok_status();  // PR_GET_PDEATHSIG, PR_GET_CHILD_SUBREAPER
+    case 40: HWSLICE_TRY(add(out, a[1], 8)); return ok_status();  // PR_GET_TID_ADDRESS
     case 1: case 3: case 4: case 15: case 22: case 23: case 29: case 30: case 35: case 36: case 38: case 39:
     case 41: case 42: case 69: case 70: case 0x53564d41:
-      return out;
+      return ok_status();
   }
   return unmodeled(nr, "prctl option " + std::to_string(a[0]));
 }
 
-Result<std::vector<Region>> futex_regions(long nr, const SyscallArgs& a) {
-  std::vector<Region> out;
+// Appends the regions of one futex variant to `out`.
+Status futex_regions(long nr, const SyscallArgs& a, std::vector<Region>& out) {
   const uint64_t op = a[1] & ~uint64_t(128 | 256);  // FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME
   switch (op) {
-    case 0: case 1: case 3: case 4: case 9: case 10: return out;  // WAIT WAKE REQUEUE CMP_REQUEUE *_BITSET
-    case 5: HWSLICE_TRY(add(out, a[4], 4)); return out;            // WAKE_OP writes uaddr2
-    case 6: case 7: case 8: case 13: HWSLICE_TRY(add(out, a[0], 4)); return out;  // PI lock ops
+    case 0: case 1: case 3: case 4: case 9: case 10: return ok_status();  // WAIT WAKE REQUEUE CMP_REQUEUE *_BITSET
+    case 5: HWSLICE_TRY(add(out, a[4], 4)); return ok_status();            // WAKE_OP writes uaddr2
+    case 6: case 7: case 8: case 13: HWSLICE_TRY(add(out, a[0], 4)); return ok_status();  // PI lock ops
     case 11: case 12:
       HWSLICE_TRY(add(out, a[0], 4));
       HWSLICE_TRY(add(out, a[4], 4));
-      return out;
+      return ok_status();
   }
   return unmodeled(nr, "futex op " + std::to_string(op));
 }
@@ -439,30 +439,10 @@ Result<std::vector<Region>> written_regions(long nr, const SyscallArgs& a, int64
         HWSLICE_TRY(add(out, a[e.ptr] + 48, 4));  // msg_flags
         break;
       }
-      case Effect::kIoctl: {
-        auto r = ioctl_regions(nr, a);
-        if (!r) return r.error();
-        out.insert(out.end(), r->begin(), r->end());
-        break;
-      }
-      case Effect::kFcntl: {
-        auto r = fcntl_regions(nr, a);
-        if (!r) return r.error();
-        out.insert(out.end(), r->begin(), r->end());
-        break;
-      }
-      case Effect::kPrctl: {
-        auto r = prctl_regions(nr, a);
-        if (!r) return r.error();
-        out.insert(out.end(), r->begin(), r->end());
-        break;
-      }
-      case Effect::kFutex: {
-        auto r = futex_regions(nr, a);
-        if (!r) return r.error();
-        out.insert(out.end(), r->begin(), r->end());
-        break;
-      }
+      case Effect::kIoctl: HWSLICE_TRY(ioctl_regions(nr, a, out)); break;
+      case Effect::kFcntl: HWSLICE_TRY(fcntl_regions(nr, a, out)); break;
+      case Effect::kPrctl: HWSLICE_TRY(prctl_regions(nr, a, out)); break;
+      case Effect::kFutex: HWSLICE_TRY(futex_regions(nr, a, out)); break;
       case Effect::kFdSets: {
         const uint64_t bytes = (a[0] + 63) / 64 * 8;
         for (unsigned i = 1; i <= 3; ++i) HWSLICE_TRY(add(out, a[i], bytes));

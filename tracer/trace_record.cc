@@ -45,6 +45,10 @@ json to_json(const RegsRecord& r) {
   json j = {{"type", "regs"}, {"at", r.at}, {"pc", to_hex(r.pc)}, {"ints", hex_array(r.ints.data(), 32)},
             {"fps", hex_array(r.fps.data(), 32)}, {"fcsr", to_hex(r.fcsr)}};
   if (r.icount) j["icount"] = *r.icount;
+  if (!r.mode.empty()) {
+    j["mode"] = r.mode;
+    j["exact"] = r.exact;
+  }
   return j;
 }
 
@@ -144,6 +148,12 @@ TraceRecord decode_json(const json& j) {
     r.fcsr = static_cast<uint32_t>(fcsr);
     if (r.ints[0] != 0) throw DecodeError{"x0 must be 0"};
     if (j.contains("icount")) r.icount = number_field<uint64_t>(j, "icount");
+    if (j.contains("mode")) {
+      r.mode = string_field(j, "mode");
+      const json& exact = field(j, "exact");
+      if (!exact.is_boolean()) throw DecodeError{"field \"exact\" must be true or false"};
+      r.exact = exact.get<bool>();
+    }
     return r;
   }
   if (type == "note") {

@@ -47,7 +47,9 @@ struct RegsRecord {
   std::array<uint64_t, 32> fps{};   // f0..f31 raw bits
   uint32_t fcsr = 0;
   std::optional<uint64_t> icount;   // user instructions retired before this point, when known
-  std::string at;                   // why: "entry", "exit", "interval"
+  std::string at;                   // why: "entry", "attach", "exec", "position", "interval"
+  std::string mode;                 // how the position was reached ("step"), "" when not a position
+  bool exact = true;                // false when the position may be off (e.g. a signal handler ran)
   bool operator==(const RegsRecord&) const = default;
 };
 

@@ -28,6 +28,8 @@ RegsRecord sample_regs() {
   r.fps[3] = 0x3ff0000000000000;
   r.fcsr = 0xe0;
   r.icount = 12345;
+  r.mode = "step";
+  r.exact = false;
   return r;
 }
 

@@ -3,6 +3,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -42,7 +43,7 @@ Result<Tracee> Tracee::fork_stopped(const std::function<void()>& body, unsigned 
   return t;
 }
 
-Result<Tracee> Tracee::spawn(const std::vector<std::string>& argv, unsigned options) {
+Result<Tracee> Tracee::spawn(const std::vector<std::string>& argv, unsigned options, bool disable_aslr) {
   if (argv.empty()) return Error("no program given");
   // A close-on-exec pipe reports a failed execvp's errno to the parent.
   int fds[2];
@@ -56,6 +57,7 @@ Result<Tracee> Tracee::spawn(const std::vector<std::string>& argv, unsigned opti
   if (pid == 0) {
     rd.reset();
     if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) ::_exit(126);
+    if (disable_aslr) ::personality(ADDR_NO_RANDOMIZE);
     ::raise(SIGSTOP);
     ::execvp(cargv[0], cargv.data());
     int err = errno;
@@ -75,7 +77,21 @@ Result<Tracee> Tracee::spawn(const std::vector<std::string>& argv, unsigned opti
     HWSLICE_TRY(t.cont());
     auto s = t.wait();
     if (!s) return s.error();
-    if (s->kind() == WaitStatus::Kind::kEventStop && s->ptrace_event() == PTRACE_EVENT_EXEC) return t;
+    if (s->kind() == WaitStatus::Kind::kEventStop && s->ptrace_event() == PTRACE_EVENT_EXEC) {
+      // The riscv kernel leaves most registers as they were at the execve
+      // call, i.e. values from the tracer's own forked child (its stack
+      // addresses, under its own ASLR). The psABI defines only sp and a0 at
+      // process entry, so the rest are zeroed: traces and positions then do
+      // not depend on the tracer's state.
+      auto regs = t.regs();
+      if (!regs) return regs.error();
+      riscv::IntRegisters clean;
+      clean.set_pc(regs->pc());
+      clean.set_x(riscv::kSp, regs->x(riscv::kSp));
+      clean.set_x(riscv::kA0, regs->x(riscv::kA0));
+      HWSLICE_TRY(t.set_regs(clean));
+      return t;
+    }
     if (!t.alive()) {
       int err = 0;
       if (::read(rd.get(), &err, sizeof err) == sizeof err)

@@ -42,9 +42,15 @@ class Tracee {
 
   // Starts `argv` (argv[0] searched in PATH) under trace and returns it
   // stopped at the PTRACE_EVENT_EXEC stop of its execve: no instruction of
-  // the program has run. PTRACE_O_TRACEEXEC is added to `options`. Errors:
-  // the program cannot be found or executed (with errno).
-  static Result<Tracee> spawn(const std::vector<std::string>& argv, unsigned options);
+  // the program has run. Integer registers other than pc, sp and a0 (which
+  // the psABI leaves undefined at entry; the riscv kernel leaves the values
+  // of the execve caller, here the tracer's own forked child) are zeroed, so
+  // nothing of the tracer's state leaks into traces and positions.
+  // PTRACE_O_TRACEEXEC is added to `options`. Errors: the program cannot be
+  // found or executed (with errno).
+  // With `disable_aslr`, the program runs with ADDR_NO_RANDOMIZE, so its
+  // addresses (and positions' register values) repeat from run to run.
+  static Result<Tracee> spawn(const std::vector<std::string>& argv, unsigned options, bool disable_aslr = false);
 
   // Attaches to a running process (PTRACE_SEIZE + PTRACE_INTERRUPT) and
   // returns it stopped. The destructor detaches it, leaving it running.

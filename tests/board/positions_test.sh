@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Exact instruction positions (hwslice trace --at K) on a deterministic
+# compute-bound program, at K = 0, 1, 12345, 10^6 and 10^7 + 7.
+#  - The program's output and exit status are unchanged.
+#  - k1 (exact user-only counter): an instructions:u counter runs alongside
+#    and must equal K - emulated control transfers + breakpoint traps (the
+#    virtual board's QEMU counts each trapping ebreak as an instruction; the
+#    tracer performs branches itself, which the CPU then does not count).
+#  - both: block stepping and one-instruction-at-a-time stepping (two
+#    different stepping strategies) reach the same registers at K = 12345.
+#  - both profiles reach the same pc and registers at every K (vf2 against
+#    the k1 run whose count the hardware confirmed; ASLR off).
+source "$(dirname "$0")/lib.sh" "$@"
+
+positions="--at 0 --at 1 --at 12345 --at 1000000 --at 10000007"
+vboard --out "$out_dir" -- sh -c "
+  compute > /out/plain.out; echo \$? > /out/plain.rc
+  hwslice trace --no-aslr $positions -o /out/block.jsonl -- compute > /out/traced.out 2> /out/block.err; echo \$? > /out/traced.rc
+  hwslice trace --no-aslr --position-mode single --at 12345 -o /out/single.jsonl -- compute > /dev/null 2>&1; echo \$? > /out/single.rc
+"
+assert_eq "exit status" 0 "$(cat "$out_dir/plain.rc")"
+assert_eq "exit status unchanged by stepping" 0 "$(cat "$out_dir/traced.rc")"
+assert_eq "single-step run exit status" 0 "$(cat "$out_dir/single.rc")"
+assert_eq "output unchanged by stepping" "$(cat "$out_dir/plain.out")" "$(cat "$out_dir/traced.out")"
+
+# K regs-pc -> "pc x1..x31 fcsr" of the position record
+regs_at() { board/sdk run python3 - "$1" "$2" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["type"] == "regs" and r.get("icount") == int(sys.argv[2]):
+        print(r["pc"], " ".join(r["ints"]), " ".join(r["fps"]), r["fcsr"], r["exact"])
+PY
+}
+for k in 0 1 12345 1000000 10000007; do
+  assert_contains "position $k recorded as exact" " True" "$(regs_at "$out_dir/block.jsonl" $k)"
+done
+assert_eq "block stepping = single stepping at 12345" "$(regs_at "$out_dir/single.jsonl" 12345)" "$(regs_at "$out_dir/block.jsonl" 12345)"
+
+if [[ $profile == k1 ]]; then
+  checks=$(board/sdk run python3 - "$out_dir/block.jsonl" <<'PY'
+import json, re, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["type"] == "note" and r["kind"] == "position_check":
+        v = dict(kv.split("=") for kv in r["detail"].split()[1:])
+        counter = int(re.search(r"instructions:u=(\d+)", r["detail"]).group(1))
+        print(v["position"], counter - int(v["breakpoint_traps"]) + int(v["emulated"]))
+PY
+)
+  for k in 0 1 12345 1000000 10000007; do
+    assert_contains "hardware counter confirms position $k" "$k $k" "$checks"
+  done
+else
+  k1_run=$project/build/board-out/positions_test-k1/block.jsonl
+  # The k1 run of this test (tests/run runs k1 first) is used when it is
+  # newer than the program; otherwise k1 is booted here.
+  if [[ ! $k1_run -nt build/riscv64-static/tests/programs/compute ]]; then
+    board/vboard run --profile k1 --out "$out_dir/k1" -- sh -c \
+      "hwslice trace --no-aslr $positions -o /out/block.jsonl -- compute > /dev/null" >/dev/null 2>&1
+    k1_run=$out_dir/k1/block.jsonl
+  fi
+  for k in 0 1 12345 1000000 10000007; do
+    assert_eq "vf2 position $k equals the counter-checked k1 position" "$(regs_at "$k1_run" $k)" "$(regs_at "$out_dir/block.jsonl" $k)"
+  done
+fi
+finish
