@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace hwslice::cli {
 
@@ -18,5 +19,9 @@ void add_doctor_command(CLI::App& app, std::function<int()>& run);
 void add_trace_command(CLI::App& app, std::function<int()>& run);
 
 void print_error(const std::string& message);
+
+// The words after the first "--" on the command line (a traced program and
+// its arguments), which main() does not give to CLI11.
+const std::vector<std::string>& program_args();
 
 }  // namespace hwslice::cli

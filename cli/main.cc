@@ -10,6 +10,12 @@ namespace hwslice::cli {
 
 void print_error(const std::string& message) { std::fprintf(stderr, "hwslice: error: %s\n", message.c_str()); }
 
+namespace {
+std::vector<std::string> g_program_args;
+}
+
+const std::vector<std::string>& program_args() { return g_program_args; }
+
 }  // namespace hwslice::cli
 
 int main(int argc, char** argv) {
@@ -27,6 +33,15 @@ int main(int argc, char** argv) {
   if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
     hwslice::cli::print_error(std::string("unknown command '") + argv[1] + "' (see hwslice --help)");
     return 2;
+  }
+  // Everything after the first "--" belongs to the traced program: CLI11
+  // would otherwise still match some of it against options.
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--") {
+      hwslice::cli::g_program_args.assign(argv + i + 1, argv + argc);
+      argc = i;
+      break;
+    }
   }
   try {
     app.parse(argc, argv);

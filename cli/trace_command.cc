@@ -314,15 +314,24 @@ void add_trace_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_flag("--allow-unknown", o->allow_unknown,
                 "Record syscalls with unmodeled memory effects as notes instead of failing");
   cmd->add_option("-p,--pid", o->pid, "Attach to a running process instead of starting one");
+  // One value per --at, so "--at K PROG" does not read PROG as a number.
   cmd->add_option("--at", o->at,
                   "Stop at user instruction K (counted from the first instruction; repeatable), print and record "
-                  "the registers, then let the program finish untraced");
+                  "the registers, then let the program finish untraced")
+      ->expected(1)
+      ->take_all();
   cmd->add_flag("--no-aslr", o->no_aslr, "Run the program without address space randomization");
   cmd->add_option("--position-mode", o->position_mode,
                   "How --at positions are reached: block (straight-line runs, default) or single (every "
                   "instruction stepped on its own)");
-  cmd->add_option("program", o->argv, "Program and arguments (after --)");
-  cmd->callback([&run, o] { run = [o] { return run_trace(*o); }; });
+  cmd->add_option("program", o->argv, "Program and arguments (after --; see below)");
+  cmd->footer("The program and its arguments follow \"--\": hwslice trace [OPTIONS] -- PROG [ARGS...]");
+  cmd->callback([&run, o] {
+    // Arguments after "--" are the program's own; main() keeps them away
+    // from CLI11 so none is mistaken for an option of hwslice.
+    if (!program_args().empty()) o->argv = program_args();
+    run = [o] { return run_trace(*o); };
+  });
 }
 
 }  // namespace hwslice::cli

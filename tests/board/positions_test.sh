@@ -13,7 +13,10 @@
 source "$(dirname "$0")/lib.sh" "$@"
 
 positions="--at 0 --at 1 --at 12345 --at 1000000 --at 10000007"
-vboard --out "$out_dir" -- sh -c "
+vboard --pkg xz-utils --out "$out_dir" -- sh -c "
+  seq 1 20000 > /tmp/in.txt
+  xz -T1 -9 -c /tmp/in.txt > /out/xz.plain
+  hwslice trace --no-aslr --at 12345 --at 1000000 -o /out/xz.jsonl -- xz -T1 -9 -c /tmp/in.txt > /out/xz.out 2>/dev/null
   compute > /out/plain.out; echo \$? > /out/plain.rc
   hwslice trace --no-aslr $positions -o /out/block.jsonl -- compute > /out/traced.out 2> /out/block.err; echo \$? > /out/traced.rc
   hwslice trace --no-aslr --position-mode single --at 12345 -o /out/single.jsonl -- compute > /dev/null 2>&1; echo \$? > /out/single.rc
@@ -22,6 +25,8 @@ assert_eq "exit status" 0 "$(cat "$out_dir/plain.rc")"
 assert_eq "exit status unchanged by stepping" 0 "$(cat "$out_dir/traced.rc")"
 assert_eq "single-step run exit status" 0 "$(cat "$out_dir/single.rc")"
 assert_eq "output unchanged by stepping" "$(cat "$out_dir/plain.out")" "$(cat "$out_dir/traced.out")"
+cmp -s "$out_dir/xz.plain" "$out_dir/xz.out"
+assert_eq "xz (dynamic): output unchanged by stepping" 0 "$?"
 
 # K regs-pc -> "pc x1..x31 fcsr" of the position record
 regs_at() { board/sdk run python3 - "$1" "$2" <<'PY'
@@ -51,15 +56,37 @@ PY
   for k in 0 1 12345 1000000 10000007; do
     assert_contains "hardware counter confirms position $k" "$k $k" "$checks"
   done
+  checks=$(board/sdk run python3 - "$out_dir/xz.jsonl" <<'PY'
+import json, re, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["type"] == "note" and r["kind"] == "position_check":
+        v = dict(kv.split("=") for kv in r["detail"].split()[1:])
+        counter = int(re.search(r"instructions:u=(\d+)", r["detail"]).group(1))
+        print(v["position"], counter - int(v["breakpoint_traps"]) + int(v["emulated"]))
+PY
+)
+  for k in 12345 1000000; do
+    assert_contains "xz (dynamic): hardware counter confirms position $k" "$k $k" "$checks"
+  done
 else
   k1_run=$project/build/board-out/positions_test-k1/block.jsonl
   # The k1 run of this test (tests/run runs k1 first) is used when it is
   # newer than the program; otherwise k1 is booted here.
   if [[ ! $k1_run -nt build/riscv64-static/tests/programs/compute ]]; then
-    board/vboard run --profile k1 --out "$out_dir/k1" -- sh -c \
-      "hwslice trace --no-aslr $positions -o /out/block.jsonl -- compute > /dev/null" >/dev/null 2>&1
+    board/vboard run --profile k1 --pkg xz-utils --out "$out_dir/k1" -- sh -c \
+      "hwslice trace --no-aslr $positions -o /out/block.jsonl -- compute > /dev/null
+       seq 1 20000 > /tmp/in.txt
+       hwslice trace --no-aslr --at 12345 --at 1000000 -o /out/xz.jsonl -- xz -T1 -9 -c /tmp/in.txt > /dev/null" >/dev/null 2>&1
     k1_run=$out_dir/k1/block.jsonl
   fi
+  # xz is dynamic: ld.so and libc use the stack protector, whose canary
+  # (AT_RANDOM) differs per run, so only the pc is compared.
+  k1_xz=$(dirname "$k1_run")/xz.jsonl
+  for k in 12345 1000000; do
+    assert_eq "xz (dynamic): vf2 pc at $k equals k1's" "$(regs_at "$k1_xz" $k | cut -d' ' -f1)" "$(regs_at "$out_dir/xz.jsonl" $k | cut -d' ' -f1)"
+    [[ -n $(regs_at "$out_dir/xz.jsonl" $k) ]]; assert_eq "xz (dynamic): position $k recorded" 0 "$?"
+  done
   for k in 0 1 12345 1000000 10000007; do
     assert_eq "vf2 position $k equals the counter-checked k1 position" "$(regs_at "$k1_run" $k)" "$(regs_at "$out_dir/block.jsonl" $k)"
   done
