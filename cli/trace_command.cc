@@ -121,6 +121,11 @@ void print_regs(const RegsRecord& r) {
 // it run to its end. The hardware check: with user-only counting, an
 // instruction counter runs alongside and is reported next to the position.
 int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
+  if (o.position_mode != "block" && o.position_mode != "single") {
+    print_error("--position-mode must be block or single (overflow needs a counter-overflow interrupt, which "
+                "this tracer does not use yet)");
+    return 2;
+  }
   auto decoder = riscv::Decoder::create();
   if (!decoder) {
     print_error(decoder.error().message());
@@ -130,11 +135,6 @@ int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
   spec.user_only = true;
   spec.start_enabled = true;
   auto counter = PerfCounter::open(t.pid(), spec);  // absent without Sscofpmf: no check
-  if (o.position_mode != "block" && o.position_mode != "single") {
-    print_error("--position-mode must be block or single (overflow needs a counter-overflow interrupt, which "
-                "this tracer does not use yet)");
-    return 2;
-  }
   // c.ebreak needs the C extension; without it every instruction is 4-aligned.
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string text((std::istreambuf_iterator<char>(cpuinfo)), std::istreambuf_iterator<char>());
@@ -147,18 +147,12 @@ int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
       print_error(st.error().message());
       return 1;
     }
-    auto r = t.regs();
-    auto f = t.fp_regs();
-    if (!r || !f) {
-      print_error((r ? f.error() : r.error()).message());
+    auto captured = capture_regs(t, "position");
+    if (!captured) {
+      print_error(captured.error().message());
       return 1;
     }
-    RegsRecord rec;
-    rec.at = "position";
-    rec.pc = r->pc();
-    for (unsigned i = 1; i < 32; ++i) rec.ints[i] = r->x(i);
-    rec.fps = f->f;
-    rec.fcsr = f->fcsr;
+    RegsRecord& rec = *captured;
     rec.icount = k;
     rec.mode = o.position_mode == "single" ? "single-step" : "block-step";
     rec.exact = stepper.exact();
@@ -167,7 +161,7 @@ int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
     if (counter) {
       auto v = counter->read();
       if (v) {
-        sink.on_record(NoteRecord{"position_check", r->pc(), *v,
+        sink.on_record(NoteRecord{"position_check", rec.pc, *v,
                                   "perf instructions:u=" + std::to_string(*v) + " breakpoint_traps=" +
                                       std::to_string(stepper.traps()) + " emulated=" +
                                       std::to_string(stepper.emulated()) + " position=" + std::to_string(k)});
@@ -190,11 +184,9 @@ int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
       print_error(st.error().message());
       return 1;
     }
-    if (st->kind() == WaitStatus::Kind::kExited || st->kind() == WaitStatus::Kind::kSignaled) {
-      ExitRecord e{st->kind() == WaitStatus::Kind::kExited ? st->exit_code() : 0,
-                   st->kind() == WaitStatus::Kind::kSignaled ? st->signal() : 0, st->core_dumped()};
-      sink.on_record(e);
-      return e.signal ? 128 + e.signal : e.status;
+    if (!t.alive()) {
+      sink.on_record(exit_record(*st));
+      return st->shell_status();
     }
     if (st->kind() == WaitStatus::Kind::kSignalStop) pending = st->signal();
   }

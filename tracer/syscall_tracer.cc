@@ -21,18 +21,29 @@ class TraceeMemory : public MemoryReader {
 
 }  // namespace
 
-Status SyscallTracer::emit_regs(const char* why) {
-  auto r = tracee_.regs();
+Result<RegsRecord> capture_regs(Tracee& tracee, std::string at) {
+  auto r = tracee.regs();
   if (!r) return r.error();
-  auto f = tracee_.fp_regs();
+  auto f = tracee.fp_regs();
   if (!f) return f.error();
   RegsRecord rec;
-  rec.at = why;
+  rec.at = std::move(at);
   rec.pc = r->pc();
   for (unsigned i = 1; i < 32; ++i) rec.ints[i] = r->x(i);
   rec.fps = f->f;
   rec.fcsr = f->fcsr;
-  sink_.on_record(rec);
+  return rec;
+}
+
+ExitRecord exit_record(const WaitStatus& status) {
+  if (status.kind() == WaitStatus::Kind::kSignaled) return ExitRecord{0, status.signal(), status.core_dumped()};
+  return ExitRecord{status.exit_code(), 0, false};
+}
+
+Status SyscallTracer::emit_regs(const char* why) {
+  auto rec = capture_regs(tracee_, why);
+  if (!rec) return rec.error();
+  sink_.on_record(*rec);
   return ok_status();
 }
 
@@ -215,13 +226,9 @@ Result<ExitRecord> SyscallTracer::run() {
       return fail(st.error().err() == EINTR ? Error("interrupted") : st.error());
     }
     switch (st->kind()) {
-      case WaitStatus::Kind::kExited: {
-        ExitRecord r{st->exit_code(), 0, false};
-        sink_.on_record(r);
-        return r;
-      }
+      case WaitStatus::Kind::kExited:
       case WaitStatus::Kind::kSignaled: {
-        ExitRecord r{0, st->signal(), st->core_dumped()};
+        ExitRecord r = exit_record(*st);
         sink_.on_record(r);
         return r;
       }

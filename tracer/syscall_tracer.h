@@ -52,6 +52,11 @@ struct SyscallTracerOptions {
   const std::atomic<bool>* interrupted = nullptr;
 };
 
+// All registers of a stopped tracee as a regs record (`at` says why).
+Result<RegsRecord> capture_regs(Tracee& tracee, std::string at);
+// How a process ended, from its final wait status.
+ExitRecord exit_record(const WaitStatus& status);
+
 class SyscallTracer {
  public:
   SyscallTracer(Tracee& tracee, TraceSink& sink, SyscallTracerOptions options)
