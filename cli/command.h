@@ -17,6 +17,9 @@ namespace hwslice::cli {
 // subcommand was chosen.
 void add_doctor_command(CLI::App& app, std::function<int()>& run);
 void add_trace_command(CLI::App& app, std::function<int()>& run);
+void add_slice_command(CLI::App& app, std::function<int()>& run);
+void add_verify_command(CLI::App& app, std::function<int()>& run);
+void add_run_command(CLI::App& app, std::function<int()>& run);
 
 void print_error(const std::string& message);
 

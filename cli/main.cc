@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
   std::function<int()> run;
   hwslice::cli::add_doctor_command(app, run);
   hwslice::cli::add_trace_command(app, run);
+  hwslice::cli::add_slice_command(app, run);
+  hwslice::cli::add_verify_command(app, run);
+  hwslice::cli::add_run_command(app, run);
   auto known = [&app](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
       if (sub->get_name() == name) return true;

@@ -1,6 +1,7 @@
 #include "cli/output_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -27,6 +28,11 @@ Status OutputFile::commit() {
   if (!out_) return Error::from_errno("writing " + path_, errno ? errno : EIO);
   out_.close();
   int fd = ::open(tmp_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0 && executable_ && ::fchmod(fd, 0755) != 0) {
+    int err = errno;
+    ::close(fd);
+    return Error::from_errno("making " + path_ + " executable", err);
+  }
   if (fd >= 0) {
     int rc = ::fsync(fd);
     int err = errno;

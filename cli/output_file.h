@@ -18,6 +18,8 @@ class OutputFile {
   ~OutputFile();
 
   std::ostream& stream() { return out_; }
+  // The file gets mode 0755 when committed (a slice).
+  void set_executable() { executable_ = true; }
   Status commit();
 
  private:
@@ -25,6 +27,7 @@ class OutputFile {
   std::string path_, tmp_;
   std::ofstream out_;
   bool committed_ = false;
+  bool executable_ = false;
 };
 
 }  // namespace hwslice::cli

@@ -26,6 +26,8 @@
 #include "tracer/stepper.h"
 #include "tracer/syscall_table.h"
 #include "tracer/syscall_tracer.h"
+#include "tracer/interval_tracer.h"
+#include "runtime/slice_abi.h"
 #endif
 
 namespace hwslice::cli {
@@ -43,6 +45,7 @@ struct TraceOptions {
   std::vector<uint64_t> at;
   bool no_aslr = false;
   std::string position_mode = "block";
+  uint64_t interval = 0;
   std::vector<std::string> argv;
 };
 
@@ -192,7 +195,88 @@ int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
   }
 }
 
+// --interval: the program runs under page tracking; each interval's
+// syscalls, touched pages and the registers at both ends are recorded.
+int run_interval_trace(const TraceOptions& o) {
+  if (o.pid) {
+    print_error("--interval counts from the program's first instruction: it cannot be used with -p");
+    return 2;
+  }
+  std::unique_ptr<OutputFile> out;
+  if (!o.output.empty()) {
+    auto f = OutputFile::create(o.output);
+    if (!f) {
+      print_error(f.error().message());
+      return 1;
+    }
+    out = std::move(*f);
+  }
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  IntervalOptions io;
+  io.argv = o.argv;
+  io.interval = o.interval;
+  io.allow_unknown = o.allow_unknown;
+  io.no_aslr = o.no_aslr;
+  io.interrupted = &g_interrupted;
+  uint64_t index = 0;
+  auto emit = [&](const TraceRecord& r) {
+    if (out) out->stream() << encode(r) << '\n';
+  };
+  auto on_interval = [&](SliceSpec&& spec) -> Status {
+    emit(spec.start_regs);
+    for (const SyscallRecord& s : spec.syscalls) emit(s);
+    PagesRecord pages{index++, spec.start, spec.end, {}};
+    for (const SlicePage& p : spec.pages) {
+      std::string kind;
+      if (p.read) kind += 'r';
+      if (p.write) kind += 'w';
+      if (p.exec) kind += 'x';
+      if (p.kernel || kind.empty()) kind += 'k';
+      pages.pages.push_back(TouchedPage{p.addr, kind, hws_fnv1a(HWS_FNV_OFFSET, p.data.data(), p.data.size())});
+    }
+    emit(pages);
+    emit(spec.end_regs);
+    std::fprintf(stderr, "interval %llu: %llu-%llu, %zu pages, %zu syscalls\n",
+                 static_cast<unsigned long long>(pages.interval), static_cast<unsigned long long>(spec.start),
+                 static_cast<unsigned long long>(spec.end), spec.pages.size(), spec.syscalls.size());
+    return ok_status();
+  };
+  auto result = trace_intervals(io, on_interval);
+  if (!result) {
+    print_error(result.error().message());
+    return 1;
+  }
+  emit(result->exit);
+  if (out)
+    if (auto st = out->commit(); !st) {
+      print_error(st.error().message());
+      return 1;
+    }
+  if (result->exit.signal) return 128 + result->exit.signal;
+  return result->exit.status;
+}
+
 int run_trace(const TraceOptions& o) {
+  if (o.interval) {
+    const char* path = std::getenv("PATH");
+    if (o.argv.empty()) {
+      print_error("no program given (hwslice trace --interval N -- PROG [ARGS...])");
+      return 2;
+    }
+    auto resolved = check_program(o.argv[0], path ? path : "/usr/bin:/bin");
+    if (!resolved) {
+      print_error(resolved.error().message());
+      return 127;
+    }
+    if (!o.at.empty()) {
+      print_error("--at and --interval cannot be combined");
+      return 2;
+    }
+    return run_interval_trace(o);
+  }
   if (o.pid == 0 && o.argv.empty()) {
     print_error("no program given (hwslice trace [OPTIONS] -- PROG [ARGS...] or -p PID)");
     return 2;
@@ -316,6 +400,10 @@ void add_trace_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--position-mode", o->position_mode,
                   "How --at positions are reached: block (straight-line runs, default) or single (every "
                   "instruction stepped on its own)");
+  cmd->add_option("--interval", o->interval,
+                  "Track touched pages per interval of N instructions: records the registers at every boundary "
+                  "and each interval's pages (kind and content digest)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("program", o->argv, "Program and arguments (after --; see below)");
   cmd->footer("The program and its arguments follow \"--\": hwslice trace [OPTIONS] -- PROG [ARGS...]");
   cmd->callback([&run, o] {

@@ -33,6 +33,28 @@ constexpr unsigned instruction_length(uint16_t lo) {
   return 0;
 }
 
+// How an instruction touches data memory, from its encoding (`bits`: the
+// instruction, low halfword first; compressed ones use the low 16 bits).
+// Used to tell a read fault from a write fault: the kernel's SIGSEGV does not
+// say which. LR/SC and AMOs are kAtomic (read and write).
+enum class MemAccess : uint8_t { kNone, kLoad, kStore, kAtomic };
+constexpr MemAccess memory_access(uint32_t bits) {
+  if ((bits & 0x3) == 0x3) {
+    switch (bits & 0x7f) {
+      case 0x03: case 0x07: return MemAccess::kLoad;    // LOAD, LOAD-FP
+      case 0x23: case 0x27: return MemAccess::kStore;   // STORE, STORE-FP
+      case 0x2f: return MemAccess::kAtomic;             // AMO, LR, SC
+      default: return MemAccess::kNone;
+    }
+  }
+  const unsigned quadrant = bits & 0x3, funct3 = (bits >> 13) & 0x7;
+  if (quadrant == 0 || quadrant == 2) {
+    if (funct3 >= 1 && funct3 <= 3) return MemAccess::kLoad;   // c.fld c.lw c.ld (and the sp forms)
+    if (funct3 >= 5) return MemAccess::kStore;                 // c.fsd c.sw c.sd (and the sp forms)
+  }
+  return MemAccess::kNone;
+}
+
 // Integer register ABI names, indexed by register number x0..x31.
 inline constexpr std::array<std::string_view, 32> kIntRegNames = {
     "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0",

@@ -48,5 +48,21 @@ TEST(RiscvIsaTest, RegisterSlotsFollowPtraceLayout) {
   EXPECT_EQ(f, g);  // padding does not take part in comparison
 }
 
+TEST(RiscvIsaTest, MemoryAccessFromEncoding) {
+  EXPECT_EQ(memory_access(0x00053503), MemAccess::kLoad);    // ld a0, 0(a0)
+  EXPECT_EQ(memory_access(0x00b53023), MemAccess::kStore);   // sd a1, 0(a0)
+  EXPECT_EQ(memory_access(0x00053507), MemAccess::kLoad);    // fld fa0, 0(a0)
+  EXPECT_EQ(memory_access(0x00a53027), MemAccess::kStore);   // fsd fa0, 0(a0)
+  EXPECT_EQ(memory_access(0x100532af), MemAccess::kAtomic);  // lr.d t0, (a0)
+  EXPECT_EQ(memory_access(0x00b5302f), MemAccess::kAtomic);  // amoadd.d zero, a1, (a0)
+  EXPECT_EQ(memory_access(0x00a50533), MemAccess::kNone);    // add a0, a0, a0
+  EXPECT_EQ(memory_access(0x6108), MemAccess::kLoad);        // c.ld a0, 0(a0)
+  EXPECT_EQ(memory_access(0xe10c), MemAccess::kStore);       // c.sd a1, 0(a0)
+  EXPECT_EQ(memory_access(0x6502), MemAccess::kLoad);        // c.ldsp a0, 0(sp)
+  EXPECT_EQ(memory_access(0xe02a), MemAccess::kStore);       // c.sdsp a0, 0(sp)
+  EXPECT_EQ(memory_access(0x0505), MemAccess::kNone);        // c.addi a0, 1
+  EXPECT_EQ(memory_access(0x8082), MemAccess::kNone);        // c.jr ra (ret)
+}
+
 }  // namespace
 }  // namespace hwslice::riscv

@@ -142,6 +142,7 @@ Status SyscallTracer::on_entry(const __ptrace_syscall_info& info) {
   } else {
     entry_ = *entry;
   }
+  if (options_.hooks) HWSLICE_TRY(options_.hooks->before_call(nr_, args_, pc_));
   sink_.on_entry(nr_, args_);
   if (options_.stack && options_.on_stack) options_.on_stack(options_.stack(tracee_.pid()));
   return ok_status();
@@ -180,6 +181,14 @@ Status SyscallTracer::on_exit(const __ptrace_syscall_info& info) {
       rec.writes.push_back(std::move(w));
     }
   }
+  if (options_.hooks) {
+    auto keep = options_.hooks->after_call(rec);
+    if (!keep) return keep.error();
+    if (!*keep) {
+      --index_;
+      return ok_status();
+    }
+  }
   sink_.on_record(rec);
   return ok_status();
 }
@@ -215,9 +224,12 @@ Result<ExitRecord> SyscallTracer::run() {
   };
   while (true) {
     if (options_.interrupted && options_.interrupted->load()) return fail(Error("interrupted"));
+    if (options_.hooks)
+      if (auto s = options_.hooks->before_resume(); !s) return fail(s.error());
     if (auto st = tracee_.syscall(pending); !st) return fail(st.error());
     pending = 0;
-    auto st = tracee_.wait(options_.interrupted);
+    auto st = options_.hooks ? options_.hooks->wait_stop(tracee_, options_.interrupted)
+                             : tracee_.wait(options_.interrupted);
     if (!st) {
       if (st.error().err() == EINTR && attached) {
         // Interrupted while the tracee runs: stop it first, then detach.
@@ -244,6 +256,11 @@ Result<ExitRecord> SyscallTracer::run() {
       case WaitStatus::Kind::kGroupStop:
         break;  // resume; the stop is the tracer's own (attach) or a job-control stop
       case WaitStatus::Kind::kSignalStop:
+        if (options_.hooks) {
+          auto mine = options_.hooks->on_signal(st->signal());
+          if (!mine) return fail(mine.error());
+          if (*mine) break;
+        }
         pending = st->signal();  // the program's own signal: delivered unchanged
         break;
     }

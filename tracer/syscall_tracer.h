@@ -45,7 +45,32 @@ class TraceSink {
 // "pc symbol+offset".
 using StackWalker = std::function<std::vector<std::string>(pid_t)>;
 
+// Extension points for tracers built on the syscall loop (page tracking,
+// intervals). Every hook runs while the tracee is stopped and may use it
+// (read memory, inject syscalls).
+class SyscallHooks {
+ public:
+  virtual ~SyscallHooks() = default;
+  // At a syscall-entry stop, after the call was checked, before it runs.
+  virtual Status before_call(long /*nr*/, const std::array<uint64_t, 6>& /*args*/, uint64_t /*pc*/) { return ok_status(); }
+  // A completed call with its writes, before the sink sees it; returning
+  // false drops it (a call the kernel restarts transparently).
+  virtual Result<bool> after_call(SyscallRecord& /*rec*/) { return true; }
+  // A signal-delivery stop; returning true means the signal was the
+  // tracer's own (or handled) and is not delivered.
+  virtual Result<bool> on_signal(int /*sig*/) { return false; }
+  // Called just before the tracee is resumed; may decide to stop tracing by
+  // returning an Error.
+  virtual Status before_resume() { return ok_status(); }
+  // Waits for the next stop instead of a plain blocking wait (a hook may
+  // arrange a stop of its own after a timeout).
+  virtual Result<WaitStatus> wait_stop(Tracee& tracee, const std::atomic<bool>* interrupted) {
+    return tracee.wait(interrupted);
+  }
+};
+
 struct SyscallTracerOptions {
+  SyscallHooks* hooks = nullptr;
   bool allow_unknown = false;
   StackWalker stack;  // empty: no stacks
   std::function<void(const std::vector<std::string>&)> on_stack;

@@ -60,6 +60,13 @@ json to_json(const ExitRecord& r) {
   return {{"type", "exit"}, {"status", r.status}, {"signal", r.signal}, {"core", r.core}};
 }
 
+json to_json(const PagesRecord& r) {
+  json pages = json::array();
+  for (const TouchedPage& p : r.pages)
+    pages.push_back({{"addr", to_hex(p.addr)}, {"kind", p.kind}, {"digest", to_hex(p.digest)}});
+  return {{"type", "pages"}, {"interval", r.interval}, {"start", r.start}, {"end", r.end}, {"pages", pages}};
+}
+
 // Decoding helpers: each throws DecodeError with the field name.
 struct DecodeError {
   std::string message;
@@ -171,6 +178,22 @@ TraceRecord decode_json(const json& j) {
     const json& core = field(j, "core");
     if (!core.is_boolean()) throw DecodeError{"field \"core\" must be true or false"};
     r.core = core.get<bool>();
+    return r;
+  }
+  if (type == "pages") {
+    PagesRecord r;
+    r.interval = number_field<uint64_t>(j, "interval");
+    r.start = number_field<uint64_t>(j, "start");
+    r.end = number_field<uint64_t>(j, "end");
+    const json& pages = field(j, "pages");
+    if (!pages.is_array()) throw DecodeError{"field \"pages\" must be an array"};
+    for (const json& p : pages) {
+      if (!p.is_object()) throw DecodeError{"each page must be an object"};
+      TouchedPage t{hex_field(p, "addr"), string_field(p, "kind"), hex_field(p, "digest")};
+      if (t.kind.empty() || t.kind.find_first_not_of("rwxk") != std::string::npos)
+        throw DecodeError{"field \"kind\" must be letters of rwxk"};
+      r.pages.push_back(std::move(t));
+    }
     return r;
   }
   throw DecodeError{"unknown record type \"" + type + "\""};

@@ -72,7 +72,21 @@ struct ExitRecord {
   bool operator==(const ExitRecord&) const = default;
 };
 
-using TraceRecord = std::variant<SyscallRecord, RegsRecord, NoteRecord, ExitRecord>;
+// The pages one interval touched (page mode, hwslice trace --interval).
+struct TouchedPage {
+  uint64_t addr = 0;
+  std::string kind;     // letters of "rwxk": read, write, exec, by the kernel (syscall buffer)
+  uint64_t digest = 0;  // FNV-1a 64 of the page's content at its first touch
+  bool operator==(const TouchedPage&) const = default;
+};
+struct PagesRecord {
+  uint64_t interval = 0;     // 0-based interval number
+  uint64_t start = 0, end = 0;
+  std::vector<TouchedPage> pages;
+  bool operator==(const PagesRecord&) const = default;
+};
+
+using TraceRecord = std::variant<SyscallRecord, RegsRecord, NoteRecord, ExitRecord, PagesRecord>;
 
 std::string encode(const TraceRecord& record);
 // `line_number` is used in error messages ("line 12: ...").

@@ -35,7 +35,8 @@ RegsRecord sample_regs() {
 
 TEST(TraceRecordTest, RoundTripsEveryRecordType) {
   std::vector<TraceRecord> records = {sample_syscall(), sample_regs(), NoteRecord{"vdso", 0x7fff1000, 8192, "x"},
-                                      ExitRecord{3, 0, false}, ExitRecord{0, 11, true}};
+                                      ExitRecord{3, 0, false}, ExitRecord{0, 11, true},
+                                      PagesRecord{2, 200, 315, {{0x10000, "x", 0x1234}, {0x7fff0000, "rwk", 0}}}};
   for (const auto& rec : records) {
     std::string line = encode(rec);
     EXPECT_EQ(line.find('\n'), std::string::npos);
@@ -78,6 +79,10 @@ TEST(TraceRecordTest, BadInputGivesClearErrors) {
   std::string regs = encode(sample_regs());
   regs.replace(regs.find("\"ints\":[\"0\""), 11, "\"ints\":[\"1\"");
   EXPECT_EQ(err(regs), "line 12: x0 must be 0");
+  EXPECT_EQ(err(R"({"type":"pages","interval":0,"start":0,"end":9,"pages":[{"addr":"1000","kind":"q","digest":"0"}]})"),
+            "line 12: field \"kind\" must be letters of rwxk");
+  EXPECT_EQ(err(R"({"type":"pages","interval":0,"start":0,"end":9,"pages":{}})"),
+            "line 12: field \"pages\" must be an array");
 }
 
 TEST(TraceRecordTest, ReadsStreamsAndNamesTheBadLine) {

@@ -202,11 +202,27 @@ Result<WaitStatus> Tracee::wait(const std::atomic<bool>* interrupted) {
 }
 
 Status Tracee::cont_until_signal(int sig) {
-  HWSLICE_TRY(cont());
-  auto st = wait();
-  if (!st) return st.error();
-  if (st->kind() == WaitStatus::Kind::kSignalStop && st->signal() == sig) return ok_status();
-  return Error("expected " + signal_name(sig) + " but tracee " + state_line());
+  while (true) {
+    HWSLICE_TRY(cont());
+    auto st = wait();
+    if (!st) return st.error();
+    if (take_requested_stop(*st)) continue;
+    if (st->kind() == WaitStatus::Kind::kSignalStop && st->signal() == sig) return ok_status();
+    return Error("expected " + signal_name(sig) + " but tracee " + state_line());
+  }
+}
+
+Status Tracee::request_stop() {
+  if (stop_requested_) return ok_status();
+  if (::kill(pid_, SIGSTOP) != 0) return Error::from_errno("stopping pid " + std::to_string(pid_));
+  stop_requested_ = true;
+  return ok_status();
+}
+
+bool Tracee::take_requested_stop(const WaitStatus& status) {
+  if (!stop_requested_ || status.kind() != WaitStatus::Kind::kSignalStop || status.signal() != SIGSTOP) return false;
+  stop_requested_ = false;
+  return true;
 }
 
 Result<riscv::IntRegisters> Tracee::regs() {

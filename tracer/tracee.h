@@ -90,8 +90,17 @@ class Tracee {
   // (to be delivered on detach), or 0.
   Result<int> interrupt_and_wait();
   // cont() + wait(), expecting a signal stop with `sig`; anything else is an
-  // error describing what happened and where the tracee's pc was.
+  // error describing what happened and where the tracee's pc was. A stop the
+  // tracer requested (request_stop) that arrives first is taken and skipped.
   Status cont_until_signal(int sig);
+
+  // Makes a running tracee stop soon (a SIGSTOP of the tracer's own; one at
+  // a time). The stop is recognized by take_requested_stop and never
+  // delivered to the program.
+  Status request_stop();
+  bool stop_requested() const { return stop_requested_; }
+  // True (and the request is consumed) when `status` is that stop.
+  bool take_requested_stop(const WaitStatus& status);
 
   Result<riscv::IntRegisters> regs();
   Status set_regs(const riscv::IntRegisters& regs);
@@ -128,6 +137,7 @@ class Tracee {
   WaitStatus last_{};
   UniqueFd mem_;
   std::optional<BlockedSyscall> blocked_;
+  bool stop_requested_ = false;
 };
 
 }  // namespace hwslice

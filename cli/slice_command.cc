@@ -1,0 +1,221 @@
+// hwslice slice: trace a program with page tracking, cut it into intervals
+// and write each (or each SimPoint-chosen one) as a self-executing slice,
+// plus P.manifest.json. Files appear complete or not at all: on any error or
+// Ctrl-C every slice written by this run is removed and no manifest is
+// written.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "cli/command.h"
+#include "cli/output_file.h"
+#include "runtime/runtime_image.h"
+#include "slicer/manifest.h"
+#include "slicer/simpoint.h"
+#include "slicer/slice_writer.h"
+#include "tracer/program_check.h"
+#include "version.h"
+#if defined(__riscv)
+#include "tracer/interval_tracer.h"
+#endif
+
+namespace hwslice::cli {
+namespace {
+
+struct SliceOptions {
+  uint64_t interval = 0;
+  std::string prefix;
+  std::string mode = "pages";
+  std::string simpoints, weights;
+  uint64_t warmup = 0;
+  bool allow_unknown = false;
+  bool json = false;
+  std::vector<std::string> argv;
+};
+
+std::atomic<bool> g_interrupted{false};
+void on_interrupt(int) { g_interrupted = true; }
+
+std::string base_name(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+#if defined(__riscv)
+
+int run_slice_command(const SliceOptions& o) {
+  if (o.argv.empty()) {
+    print_error("no program given (hwslice slice --interval N --output-prefix P -- PROG [ARGS...])");
+    return 2;
+  }
+  if (o.mode == "step") {
+    print_error("--mode step is not available yet: slices are cut in page mode (--mode pages)");
+    return 2;
+  }
+  if (o.mode != "pages") {
+    print_error("--mode must be pages or step");
+    return 2;
+  }
+  if (o.simpoints.empty() != o.weights.empty()) {
+    print_error("--simpoints and --weights go together");
+    return 2;
+  }
+  const char* path = std::getenv("PATH");
+  auto resolved = check_program(o.argv[0], path ? path : "/usr/bin:/bin");
+  if (!resolved) {
+    print_error(resolved.error().message());
+    return 127;
+  }
+  std::vector<SimPoint> points;
+  std::map<uint64_t, double> weight_of;
+  IntervalOptions io;
+  io.argv = o.argv;
+  io.interval = o.interval;
+  io.warmup = o.warmup;
+  io.allow_unknown = o.allow_unknown;
+  io.interrupted = &g_interrupted;
+  if (!o.simpoints.empty()) {
+    auto p = read_simpoint_files(o.simpoints, o.weights);
+    if (!p) {
+      print_error(p.error().message());
+      return 2;
+    }
+    points = *p;
+    for (const SimPoint& s : points) {
+      io.wanted.insert(s.interval);
+      weight_of[s.interval] = s.weight;
+    }
+  }
+
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  Manifest manifest;
+  manifest.hwslice_version = HWSLICE_VERSION;
+  manifest.program = o.argv[0];
+  manifest.interval = o.interval;
+  manifest.mode = o.mode;
+  manifest.warmup = o.warmup;
+  manifest.simpoints = o.simpoints;
+  std::vector<std::string> written;
+  std::vector<SliceSummary> summaries;
+  std::vector<size_t> page_counts;
+  auto chosen = io.wanted.begin();
+  const bool tty = ::isatty(2);
+  io.progress = [tty](uint64_t pos, uint64_t n) {
+    if (tty) std::fprintf(stderr, "\rhwslice: slicing: position %.1fM, %llu slices  ", static_cast<double>(pos) / 1e6,
+                          static_cast<unsigned long long>(n));
+  };
+  auto on_slice = [&](SliceSpec&& spec) -> Status {
+    auto slice = write_slice(spec, runtime::image());
+    if (!slice) return slice.error().wrap("slice " + std::to_string(spec.start) + "-" + std::to_string(spec.end));
+    const std::string file = o.prefix + std::to_string(spec.start) + "-" + std::to_string(spec.end) + ".exe";
+    auto out = OutputFile::create(file);
+    if (!out) return out.error();
+    (*out)->set_executable();
+    (*out)->stream().write(reinterpret_cast<const char*>(slice->bytes.data()),
+                           static_cast<std::streamsize>(slice->bytes.size()));
+    HWSLICE_TRY((*out)->commit());
+    written.push_back(file);
+    std::optional<double> weight;
+    if (chosen != io.wanted.end()) weight = weight_of[*chosen++];
+    manifest.slices.push_back(manifest_slice(spec, *slice, base_name(file), weight));
+    summaries.push_back(slice->summary);
+    page_counts.push_back(spec.pages.size());
+    return ok_status();
+  };
+  auto remove_written = [&] {
+    for (const std::string& f : written) ::unlink(f.c_str());
+  };
+
+  auto result = trace_intervals(io, on_slice);
+  if (tty) std::fprintf(stderr, "\r%60s\r", "");
+  if (!result) {
+    remove_written();
+    print_error(g_interrupted ? "interrupted: no slices written" : result.error().message());
+    return 1;
+  }
+  if (!io.wanted.empty() && manifest.slices.size() < io.wanted.size()) {
+    remove_written();
+    auto missing = io.wanted.begin();
+    std::advance(missing, static_cast<long>(manifest.slices.size()));
+    print_error("SimPoint interval " + std::to_string(*missing) + " starts at instruction " +
+                std::to_string(*missing * o.interval) + ", past the program's end (" +
+                std::to_string(result->instructions) + " instructions): is " + o.simpoints + " for this program and " +
+                "interval length?");
+    return 1;
+  }
+  const std::string manifest_path = o.prefix + "manifest.json";
+  {
+    auto out = OutputFile::create(manifest_path);
+    Status st = out ? ok_status() : Status(out.error());
+    if (st) {
+      (*out)->stream() << encode_manifest(manifest);
+      st = (*out)->commit();
+    }
+    if (!st) {
+      remove_written();
+      print_error(st.error().message());
+      return 1;
+    }
+  }
+  if (o.json) {
+    std::printf("%s", encode_manifest(manifest).c_str());
+  } else {
+    std::printf("%-32s %12s %12s %12s %6s %6s %9s\n", "slice", "start", "end", "instructions", "pages", "calls", "bytes");
+    for (size_t i = 0; i < manifest.slices.size(); ++i) {
+      const ManifestSlice& s = manifest.slices[i];
+      std::printf("%-32s %12llu %12llu %12llu %6zu %6llu %9llu\n", s.file.c_str(),
+                  static_cast<unsigned long long>(s.start), static_cast<unsigned long long>(s.end),
+                  static_cast<unsigned long long>(s.instructions), page_counts[i],
+                  static_cast<unsigned long long>(s.replayed_calls), static_cast<unsigned long long>(s.size));
+    }
+    std::printf("%zu slices, manifest %s; positions %s (counter: %s); %llu page faults, %llu timer stops\n",
+                manifest.slices.size(), manifest_path.c_str(), result->exact ? "exact" : "estimated",
+                result->counter.c_str(), static_cast<unsigned long long>(result->faults),
+                static_cast<unsigned long long>(result->timer_stops));
+  }
+  if (result->exit.signal)
+    std::fprintf(stderr, "hwslice: %s was killed by signal %d\n", o.argv[0].c_str(), result->exit.signal);
+  return 0;
+}
+
+#else
+
+int run_slice_command(const SliceOptions&) {
+  print_error("slice runs on riscv64 Linux (a board or board/vboard)");
+  return 1;
+}
+
+#endif
+
+}  // namespace
+
+void add_slice_command(CLI::App& app, std::function<int()>& run) {
+  auto o = std::make_shared<SliceOptions>();
+  auto* cmd = app.add_subcommand("slice", "Cut a program's execution into self-executing slices");
+  cmd->add_option("--interval", o->interval, "Instructions per interval (N)")->required()->check(CLI::PositiveNumber);
+  cmd->add_option("--output-prefix", o->prefix, "Slices are written as PREFIX<start>-<end>.exe, plus PREFIXmanifest.json")
+      ->required();
+  cmd->add_option("--mode", o->mode, "pages (touched pages, default) or step (used bytes)");
+  cmd->add_option("--simpoints", o->simpoints, "Slice only the intervals chosen in this SimPoint 3.2 .simpoints file");
+  cmd->add_option("--weights", o->weights, "The SimPoint .weights file that goes with --simpoints");
+  cmd->add_option("--warmup", o->warmup, "With --simpoints: start each slice this many instructions early");
+  cmd->add_flag("--allow-unknown", o->allow_unknown, "Record syscalls with unmodeled memory effects instead of failing");
+  cmd->add_flag("--json", o->json, "Print the manifest as JSON instead of the table");
+  cmd->add_option("program", o->argv, "Program and arguments (after --)");
+  cmd->footer("The program and its arguments follow \"--\": hwslice slice [OPTIONS] -- PROG [ARGS...]");
+  cmd->callback([&run, o] {
+    if (!program_args().empty()) o->argv = program_args();
+    run = [o] { return run_slice_command(*o); };
+  });
+}
+
+}  // namespace hwslice::cli

@@ -1,0 +1,178 @@
+/* slice_abi.h — the contract between the slicer (C++, writes slices) and the
+ * runtime (freestanding C + assembly, linked into every slice).
+ *
+ * A slice is a static riscv64 ELF with two PT_LOAD segments:
+ *   1. the runtime image (code, data, then bss as memsz only) at
+ *      `runtime_base`, which the slicer chooses in a hole of the traced
+ *      program's address space (the runtime is position independent: it is
+ *      built -fno-pic -mcmodel=medany without jump tables or pointers in
+ *      initialized data, so every reference is pc-relative);
+ *   2. read-only: the config block (struct hws_config) at exactly
+ *      runtime_base + runtime memsz rounded up to 4 KiB (the runtime finds
+ *      it there through its linker symbol __hws_image_end), followed by the
+ *      tables and page data the config points to by offset.
+ * e_entry = runtime_base + entry offset of the runtime image.
+ *
+ * Everything is little-endian; every offset below is relative to the start
+ * of the config block and 8-byte aligned; page data is 4 KiB aligned in
+ * memory.
+ *
+ * Replay protocol (seed 004, made position independent):
+ *   An ecall site whose every execution in the slice returns the same value
+ *   v (-2048 <= v < 2048) without writing memory or echoing output is
+ *   rewritten in place to `addi a0, x0, v` and has no replay-table entry.
+ *   Any other ecall site is rewritten to `jal x0, near` with a near stub
+ *   (HWS_NEAR_STUB_SIZE bytes) within jal range in a page the interval never
+ *   touches:
+ *       near+0:  auipc a0, 0
+ *       near+4:  sd    sp, 40(a0)        # save the program's sp in the stub
+ *       near+8:  ld    a0, 48(a0)        # a0 = far entry (literal below)
+ *       near+12: jalr  a0, 0(a0)         # a0 = near+16, enter the runtime
+ *       near+16: auipc sp, 0
+ *       near+20: ld    sp, 24(sp)        # sp = saved sp (near+40)
+ *       near+24: jal   x0, site+4        # back to the program
+ *       near+28: nop  (c.nop c.nop)
+ *       near+32: .dword site pc          # for divergence checks
+ *       near+40: .dword saved sp
+ *       near+48: .dword far entry address (runtime_base + far offset)
+ *   Stub pages are mapped read+write+exec. The far entry switches to the
+ *   runtime stack, saves every register except a0 (whose value at the ecall
+ *   is lost; the recorded arguments stand in for it), applies the next
+ *   replay-table call, sets a0 to its return value, restores the other
+ *   registers and returns with `jalr x0, 0(sp)` where sp = near+16.
+ *   A site with no free page within jal range is rewritten to `ebreak` and
+ *   listed in the trap-site table; the runtime's SIGTRAP handler replays it
+ *   the same way (with the full register file, a0 included).
+ *
+ * Replay table: the calls in program order, each a struct hws_call followed
+ * by `nwrites` struct hws_write, each followed by its data padded to 8
+ * bytes. The runtime keeps one cursor; a call from the wrong site (near+32
+ * or the trap pc differs from `site`) or past the end is a divergence.
+ *
+ * End of slice (deterministic on every board, no counter overflow needed):
+ *   HWS_END_PC_REGS: the slicer patches `ebreak` (c.ebreak for a 2-byte
+ *     instruction) at end_pc. On each hit the runtime's SIGTRAP handler
+ *     compares the register file (pc, x1..x31, f0..f31, fcsr) with end_regs;
+ *     equal ends the slice before the instruction at end_pc runs. Otherwise
+ *     it puts the original instruction back, places a breakpoint at
+ *     end_next_pc (end_pc is never a control-flow instruction, so that is its
+ *     only successor), and on that trap re-arms end_pc. Hits are counted.
+ *   HWS_END_SYSCALL: the slice ends when the program reaches the ecall of the
+ *     last replay-table call (which is not applied); used when the interval
+ *     ends at the program's exit. The registers compared are those at that
+ *     ecall (a0 excluded for near-stub sites).
+ *
+ * Counters: the runtime opens instructions and cycles with perf_event_open
+ * (exclude_kernel when the board allows; flags say which), enables them just
+ * before the register restore and reads them at the end; its own
+ * instructions inside the measured window (restore sequence, replay, end
+ * handler) are counted with the same counters around each runtime entry and
+ * reported separately as overhead.
+ *
+ * Result: exit status 0 = ended by the end mechanism with registers and
+ * memory digest equal; 1 = ended, but state differs; 2 = diverged (replay
+ * from an unexpected site, table exhausted, end never reached); 3 = the
+ * program faulted (signal) inside the slice; 4 = runtime set-up failed.
+ * A perf-stat-like report goes to stderr unless HWSLICE_QUIET=1; when
+ * HWSLICE_STATS_FD=n is set, one JSON object (keys in hws_stats_keys below)
+ * is written to fd n.
+ */
+#ifndef HWSLICE_RUNTIME_SLICE_ABI_H
+#define HWSLICE_RUNTIME_SLICE_ABI_H
+
+#include <stdint.h>
+
+#define HWS_MAGIC 0x31454349534c5748ULL /* "HWSLICE1" */
+#define HWS_VERSION 1
+#define HWS_PAGE 4096ULL
+#define HWS_NEAR_STUB_SIZE 56
+
+/* hws_config.flags */
+#define HWS_F_EXACT 1ULL          /* start/end positions are exact instruction counts */
+
+/* hws_config.end_kind */
+#define HWS_END_PC_REGS 1ULL
+#define HWS_END_SYSCALL 2ULL
+
+/* hws_region.prot: PROT_* bits (1 read, 2 write, 4 exec) */
+
+/* hws_call.flags */
+#define HWS_CALL_ECHO 1ULL  /* write/writev to fd 1 or 2: also perform it for
+                               real (same fd, buffers read from the slice's
+                               memory); the recorded return value is used */
+
+struct hws_regs {
+  uint64_t pc;
+  uint64_t x[32]; /* x[0] unused (0) */
+  uint64_t f[32]; /* raw bits */
+  uint64_t fcsr;
+};
+
+struct hws_region {  /* pages mapped at start: [addr, addr+size) */
+  uint64_t addr;      /* 4 KiB aligned */
+  uint64_t size;      /* multiple of 4 KiB */
+  uint64_t prot;      /* final protection after the copy */
+  uint64_t data_off;  /* size bytes of content */
+};
+
+struct hws_range {   /* memory covered by the written-memory digest */
+  uint64_t addr;
+  uint64_t size;
+};
+
+struct hws_call {
+  uint64_t nr;        /* syscall number (a7) */
+  uint64_t site;      /* pc of the ecall */
+  uint64_t args[6];   /* recorded a0..a5 */
+  uint64_t ret;       /* value for a0 */
+  uint64_t flags;     /* HWS_CALL_* */
+  uint64_t nwrites;   /* struct hws_write entries that follow */
+};
+
+struct hws_write {
+  uint64_t addr;
+  uint64_t size;      /* followed by size bytes, padded to a multiple of 8 */
+};
+
+struct hws_config {
+  uint64_t magic;               /* HWS_MAGIC */
+  uint64_t version;             /* HWS_VERSION */
+  uint64_t flags;               /* HWS_F_* */
+  uint64_t start;               /* program position of the first instruction */
+  uint64_t end;                 /* program position where the slice ends */
+  uint64_t regions_off, regions_count;
+  uint64_t replay_off, replay_size;       /* bytes of the replay table */
+  uint64_t calls_count;                   /* calls in the replay table */
+  uint64_t trap_sites_off, trap_sites_count; /* uint64_t pcs of ebreak-replayed ecall sites */
+  uint64_t digest_off, digest_count;      /* struct hws_range, sorted by addr */
+  uint64_t expected_digest;               /* hws_digest of those ranges at the end */
+  uint64_t end_kind;
+  uint64_t end_pc;
+  uint64_t end_insn;           /* original instruction bytes at end_pc */
+  uint64_t end_insn_len;       /* 2 or 4 */
+  uint64_t end_next_pc;        /* end_pc + end_insn_len */
+  struct hws_regs start_regs;  /* entry state: every register, then jump to pc */
+  struct hws_regs end_regs;    /* recorded state at the end point */
+  char name[64];               /* "P<start>-<end>", NUL-terminated */
+};
+
+/* Digest of the written memory: FNV-1a 64 over, for each range in order,
+ * the 8 address bytes, the 8 size bytes, then the content. */
+#define HWS_FNV_OFFSET 0xcbf29ce484222325ULL
+#define HWS_FNV_PRIME 0x100000001b3ULL
+static inline uint64_t hws_fnv1a(uint64_t h, const unsigned char* p, uint64_t n) {
+  for (uint64_t i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= HWS_FNV_PRIME;
+  }
+  return h;
+}
+
+/* JSON written to HWSLICE_STATS_FD (one object, one line):
+ *  {"name":"P0-100","status":"ok"|"state_mismatch"|"diverged"|"fault"|"setup",
+ *   "end":"pc_regs"|"syscall","hits":N,"instructions":N,"cycles":N,
+ *   "overhead_instructions":N,"overhead_cycles":N,"counters":"user"|"all"|"none",
+ *   "regs_match":true,"digest":"<16 hex>","digest_match":true,
+ *   "calls_replayed":N,"detail":"..."} */
+
+#endif

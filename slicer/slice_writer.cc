@@ -1,0 +1,572 @@
+#include "slicer/slice_writer.h"
+
+#include <elf.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "slicer/riscv_encode.h"
+#include "tracer/riscv_decoder.h"
+#include "tracer/riscv_isa.h"
+#include "tracer/trace_record.h"
+
+namespace hwslice {
+
+namespace {
+
+static_assert(sizeof(hws_config) % 8 == 0);
+static_assert(sizeof(hws_call) == 88 && sizeof(hws_write) == 16 && sizeof(hws_region) == 32);
+static_assert(sizeof(hws_range) == 16 && sizeof(hws_regs) == 66 * 8);
+
+constexpr long kSysWrite = 64, kSysWritev = 66;
+constexpr uint64_t kStubsPerPage = kSlicePage / HWS_NEAR_STUB_SIZE;
+constexpr uint64_t kElfHeadersSize = kSlicePage;  // ELF header + program headers, padded
+
+uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+uint64_t page_of(uint64_t addr) { return addr & ~(kSlicePage - 1); }
+std::string hex(uint64_t v) { return "0x" + to_hex(v); }
+
+bool is_echo(const SyscallRecord& c) { return (c.nr == kSysWrite || c.nr == kSysWritev) && (c.args[0] == 1 || c.args[0] == 2); }
+
+std::string call_name(const SyscallRecord& c, size_t i) {
+  return "syscall " + std::to_string(i) + " (" + (c.name.empty() ? "nr " + std::to_string(c.nr) : c.name) + ")";
+}
+
+uint64_t call_entry_size(const SyscallRecord& c) {
+  uint64_t n = sizeof(hws_call);
+  for (const MemWrite& w : c.writes) n += sizeof(hws_write) + align_up(w.data.size(), 8);
+  return n;
+}
+
+// The spec's pages by address (validated sorted and unique).
+class PageMap {
+ public:
+  explicit PageMap(const std::vector<SlicePage>& pages) : pages_(pages) {}
+
+  const SlicePage* find(uint64_t page) const {
+    auto it = std::lower_bound(pages_.begin(), pages_.end(), page,
+                               [](const SlicePage& p, uint64_t a) { return p.addr < a; });
+    return it != pages_.end() && it->addr == page ? &*it : nullptr;
+  }
+  bool contains(uint64_t page) const { return find(page) != nullptr; }
+
+  // Copies n bytes at addr (possibly across pages); false if a page is missing.
+  bool read(uint64_t addr, uint8_t* out, size_t n) const {
+    for (size_t i = 0; i < n; ++i) {
+      const SlicePage* p = find(page_of(addr + i));
+      if (!p) return false;
+      out[i] = p->data[(addr + i) - p->addr];
+    }
+    return true;
+  }
+
+ private:
+  const std::vector<SlicePage>& pages_;
+};
+
+Status check_pages(const SliceSpec& spec) {
+  if (spec.pages.empty()) return Error("the slice has no pages");
+  for (size_t i = 0; i < spec.pages.size(); ++i) {
+    const SlicePage& p = spec.pages[i];
+    if (p.addr % kSlicePage) return Error("page " + hex(p.addr) + " is not 4 KiB aligned");
+    if (p.data.size() != kSlicePage)
+      return Error("page " + hex(p.addr) + " has " + std::to_string(p.data.size()) + " bytes of content, not 4096");
+    if (i > 0 && p.addr <= spec.pages[i - 1].addr)
+      return Error("pages are not sorted and unique: " + hex(p.addr) + " follows " + hex(spec.pages[i - 1].addr));
+    if (p.addr < kMinMapAddr || p.addr + kSlicePage > kUserTop)
+      return Error("page " + hex(p.addr) + " is outside the mappable user address space");
+  }
+  for (const AddressRange& r : spec.digest_ranges)
+    if (r.end < r.start) return Error("digest range " + hex(r.start) + "-" + hex(r.end) + " ends before it starts");
+  return ok_status();
+}
+
+Status check_image(const runtime::Image& rt) {
+  if (rt.file_size > rt.mem_size || rt.entry_offset >= rt.mem_size || rt.far_offset >= rt.mem_size)
+    return Error("the runtime image is inconsistent: file size " + std::to_string(rt.file_size) + ", memory size " +
+                 std::to_string(rt.mem_size) + ", entry " + hex(rt.entry_offset) + ", far entry " + hex(rt.far_offset));
+  return ok_status();
+}
+
+// Near stub placement: reuse a stub page within range, else the free page
+// nearest to the site.
+class StubAllocator {
+ public:
+  StubAllocator(const PageMap& pages, std::vector<StubPagePlan>& out) : pages_(pages), out_(out) {}
+
+  std::optional<uint64_t> place(uint64_t site) {
+    std::optional<size_t> best;
+    uint64_t best_dist = 0;
+    for (size_t i = 0; i < out_.size(); ++i) {
+      if (out_[i].sites.size() >= kStubsPerPage) continue;
+      const uint64_t stub = slot(out_[i]);
+      if (!reaches(site, stub)) continue;
+      const uint64_t dist = stub > site ? stub - site : site - stub;
+      if (!best || dist < best_dist) best = i, best_dist = dist;
+    }
+    if (best) return take(out_[*best], site);
+
+    const uint64_t home = page_of(site);
+    const uint64_t max_k = (1u << 20) / kSlicePage + 1;
+    for (uint64_t k = 1; k <= max_k; ++k) {
+      const uint64_t delta = k * kSlicePage;
+      for (int dir : {+1, -1}) {
+        if (dir < 0 && delta > home) continue;
+        const uint64_t cand = dir > 0 ? home + delta : home - delta;
+        if (!free_page(cand) || !reaches(site, cand)) continue;
+        out_.push_back({cand, {}});
+        used_.insert(cand);
+        return take(out_.back(), site);
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  static uint64_t slot(const StubPagePlan& p) { return p.addr + p.sites.size() * HWS_NEAR_STUB_SIZE; }
+  static uint64_t take(StubPagePlan& p, uint64_t site) {
+    const uint64_t stub = slot(p);
+    p.sites.push_back(site);
+    return stub;
+  }
+  // The site's jal reaches the stub and the stub's jal (near+24) reaches site+4.
+  static bool reaches(uint64_t site, uint64_t stub) {
+    return riscv::jal_reaches(site, stub) && riscv::jal_reaches(stub + 24, site + 4);
+  }
+  bool free_page(uint64_t page) const {
+    return page >= kMinMapAddr && page + kSlicePage <= kUserTop && !pages_.contains(page) && !used_.count(page);
+  }
+
+  const PageMap& pages_;
+  std::vector<StubPagePlan>& out_;
+  std::set<uint64_t> used_;
+};
+
+// Lowest page-aligned start in [lo, hi) for `size` bytes that overlaps no
+// interval of `busy` (sorted by start).
+std::optional<uint64_t> find_gap(const std::vector<std::pair<uint64_t, uint64_t>>& busy, uint64_t lo, uint64_t hi,
+                                 uint64_t size) {
+  uint64_t cand = align_up(lo, kSlicePage);
+  for (const auto& [b, e] : busy) {
+    if (cand + size > hi || cand + size < cand) return std::nullopt;
+    if (e <= cand) continue;
+    if (b >= cand + size) break;
+    cand = align_up(e, kSlicePage);
+  }
+  if (cand + size > hi || cand + size < cand) return std::nullopt;
+  return cand;
+}
+
+void put64(std::vector<uint8_t>& buf, size_t off, uint64_t v) { std::memcpy(&buf[off], &v, 8); }
+
+hws_regs to_hws_regs(const RegsRecord& r) {
+  hws_regs out{};
+  out.pc = r.pc;
+  for (size_t i = 0; i < 32; ++i) out.x[i] = i == 0 ? 0 : r.ints[i];
+  for (size_t i = 0; i < 32; ++i) out.f[i] = r.fps[i];
+  out.fcsr = r.fcsr;
+  return out;
+}
+
+}  // namespace
+
+std::array<uint8_t, HWS_NEAR_STUB_SIZE> near_stub_bytes(uint64_t stub, uint64_t site, uint64_t far_entry) {
+  using namespace riscv;
+  const uint32_t words[7] = {
+      encode_auipc(kA0, 0),                                             // near+0
+      encode_sd(kSp, kA0, 40),                                          // near+4
+      encode_ld(kA0, kA0, 48),                                          // near+8
+      encode_jalr(kA0, kA0, 0),                                         // near+12
+      encode_auipc(kSp, 0),                                             // near+16
+      encode_ld(kSp, kSp, 24),                                          // near+20
+      encode_jal(0, static_cast<int64_t>((site + 4) - (stub + 24))),    // near+24
+  };
+  std::array<uint8_t, HWS_NEAR_STUB_SIZE> out{};
+  std::memcpy(out.data(), words, sizeof words);
+  const uint16_t nops[2] = {kCNop, kCNop};
+  std::memcpy(out.data() + 28, nops, 4);
+  const uint64_t tail[3] = {site, 0, far_entry};
+  std::memcpy(out.data() + 32, tail, sizeof tail);
+  return out;
+}
+
+Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt, const SliceOptions& options) {
+  HWSLICE_TRY(check_pages(spec));
+  HWSLICE_TRY(check_image(rt));
+  const PageMap pages(spec.pages);
+  if (!pages.contains(page_of(spec.start_regs.pc)))
+    return Error("the start pc " + hex(spec.start_regs.pc) + " is not in the slice's pages");
+  auto decoder = riscv::Decoder::create();
+  if (!decoder) return decoder.error();
+  SliceLayout L;
+
+  // Sites: exactly the recorded ecall pcs.
+  const bool syscall_end = spec.end_kind == SliceSpec::EndKind::kSyscall;
+  if (syscall_end && spec.syscalls.empty()) return Error("the slice ends at a syscall but has no syscalls");
+  const size_t end_call = syscall_end ? spec.syscalls.size() - 1 : spec.syscalls.size();
+  std::map<uint64_t, std::vector<size_t>> calls_by_site;
+  for (size_t i = 0; i < spec.syscalls.size(); ++i) calls_by_site[spec.syscalls[i].pc].push_back(i);
+  for (const auto& [pc, calls] : calls_by_site) {
+    const SyscallRecord& first = spec.syscalls[calls.front()];
+    uint8_t b[4];
+    if (!pages.read(pc, b, 4))
+      return Error(call_name(first, calls.front()) + " at pc " + hex(pc) + ": the ecall is not in the slice's pages");
+    const riscv::Instruction insn = (*decoder)->decode(b, 4, pc);
+    if (insn.length != 4 || insn.flow != riscv::Flow::kSyscall)
+      return Error(call_name(first, calls.front()) + " at pc " + hex(pc) + ": the instruction there is '" +
+                   (insn.text.empty() ? "(none)" : insn.text) + "', not ecall");
+
+    SitePlan s;
+    s.pc = pc;
+    s.calls = calls.size();
+    s.end = std::find(calls.begin(), calls.end(), end_call) != calls.end();
+    const int64_t v = static_cast<int64_t>(first.ret);
+    bool in_place = !s.end && riscv::imm12_fits(v);
+    for (size_t i : calls) {
+      const SyscallRecord& c = spec.syscalls[i];
+      if (c.ret != first.ret || !c.writes.empty() || is_echo(c)) in_place = false;
+    }
+    if (in_place) {
+      s.kind = SiteKind::kInPlace;
+      s.value = v;
+      s.insn = riscv::encode_addi(riscv::kA0, 0, v);
+    }
+    L.sites.push_back(s);
+  }
+
+  // End.
+  if (syscall_end) {
+    L.end_kind = HWS_END_SYSCALL;
+    L.end_pc = spec.syscalls.back().pc;
+    if (spec.end_regs.pc != L.end_pc)
+      return Error("the end registers' pc " + hex(spec.end_regs.pc) + " is not the pc of the end syscall, " +
+                   hex(L.end_pc));
+    L.end_insn = riscv::kEcall;
+    L.end_insn_len = 4;
+    L.end_next_pc = L.end_pc + 4;
+  } else {
+    L.end_kind = HWS_END_PC_REGS;
+    L.end_pc = spec.end_regs.pc;
+    uint8_t b[4] = {};
+    if (!pages.read(L.end_pc, b, 2)) return Error("the end pc " + hex(L.end_pc) + " is not in the slice's pages");
+    uint16_t lo;
+    std::memcpy(&lo, b, 2);
+    const unsigned len = riscv::instruction_length(lo);
+    if (len == 0) return Error("the end pc " + hex(L.end_pc) + " holds no 2- or 4-byte instruction");
+    if (len == 4 && !pages.read(L.end_pc, b, 4))
+      return Error("the end instruction at " + hex(L.end_pc) + " crosses into a page that is not in the slice");
+    const riscv::Instruction insn = (*decoder)->decode(b, len, L.end_pc);
+    if (insn.flow != riscv::Flow::kNext)
+      return Error("the end pc " + hex(L.end_pc) + " holds '" + insn.text +
+                   "': the end must be a straight-line instruction (not a jump, branch, ecall or ebreak)");
+    uint32_t w = 0;
+    std::memcpy(&w, b, len);
+    L.end_insn = w;
+    L.end_insn_len = len;
+    L.end_next_pc = L.end_pc + len;
+    L.patches.push_back({L.end_pc, len == 2 ? uint32_t{riscv::kCEbreak} : riscv::kEbreak, len});
+  }
+
+  // Near stubs, else trap sites.
+  StubAllocator stubs(pages, L.stub_pages);
+  for (SitePlan& s : L.sites) {
+    if (s.kind == SiteKind::kInPlace) continue;
+    std::optional<uint64_t> stub;
+    if (options.near_stubs) stub = stubs.place(s.pc);
+    if (stub) {
+      s.kind = SiteKind::kNear;
+      s.stub = *stub;
+      s.insn = riscv::encode_jal(0, static_cast<int64_t>(*stub - s.pc));
+    } else {
+      s.kind = SiteKind::kTrap;
+      s.insn = riscv::kEbreak;
+      L.trap_sites.push_back(s.pc);
+    }
+  }
+  for (const SitePlan& s : L.sites) L.patches.push_back({s.pc, s.insn, 4});
+  std::sort(L.patches.begin(), L.patches.end(), [](const CodePatch& a, const CodePatch& b) { return a.addr < b.addr; });
+
+  // Replay table: every call except those of in-place sites.
+  std::set<uint64_t> in_place_pcs;
+  for (const SitePlan& s : L.sites)
+    if (s.kind == SiteKind::kInPlace) in_place_pcs.insert(s.pc);
+  for (size_t i = 0; i < spec.syscalls.size(); ++i) {
+    if (in_place_pcs.count(spec.syscalls[i].pc)) continue;
+    L.replayed.push_back(i);
+    L.replay_size += call_entry_size(spec.syscalls[i]);
+  }
+
+  // Regions: program pages and stub pages by address, equal prot merged.
+  std::set<uint64_t> writable_code;
+  if (!syscall_end) {
+    for (uint64_t a : {L.end_pc, L.end_pc + L.end_insn_len - 1, L.end_next_pc, L.end_next_pc + 3})
+      if (pages.contains(page_of(a))) writable_code.insert(page_of(a));
+  }
+  // A page of zeros shares one block of zeros in the file with every other
+  // (several regions may name the same data). A zero page merges with
+  // content pages only where a digest range crosses the boundary: the
+  // runtime wants each digest range inside one region.
+  auto crossed = [&](uint64_t boundary) {
+    for (const AddressRange& r : spec.digest_ranges)
+      if (r.start < boundary && r.end > boundary) return true;
+    return false;
+  };
+  struct PageKind {
+    uint64_t addr, prot;
+    bool zero;
+    bool operator<(const PageKind& o) const { return addr < o.addr; }
+  };
+  std::vector<PageKind> kinds;
+  for (const SlicePage& p : spec.pages) {
+    const bool zero = options.share_zero_pages && std::all_of(p.data.begin(), p.data.end(), [](uint8_t b) { return b == 0; });
+    kinds.push_back({p.addr, static_cast<uint64_t>(p.prot & 7) | (writable_code.count(p.addr) ? PROT_WRITE : 0), zero});
+  }
+  for (const StubPagePlan& sp : L.stub_pages) kinds.push_back({sp.addr, PROT_READ | PROT_WRITE | PROT_EXEC, false});
+  std::sort(kinds.begin(), kinds.end());
+  for (const PageKind& k : kinds) {
+    RegionPlan* last = L.regions.empty() ? nullptr : &L.regions.back();
+    if (last && last->addr + last->size == k.addr && last->prot == k.prot && (last->zero == k.zero || crossed(k.addr))) {
+      last->size += kSlicePage;
+      last->zero = last->zero && k.zero;
+    } else {
+      L.regions.push_back({k.addr, kSlicePage, k.prot, 0, k.zero});
+    }
+  }
+
+  // What the runtime checks at set-up, checked here so a bad slice is never
+  // written: each digest range lies inside one readable region of program
+  // pages and covers no rewritten code (the runtime digests memory as the
+  // slice left it, with the site rewrites in place); the end's successor is
+  // mapped.
+  for (const AddressRange& r : spec.digest_ranges) {
+    const std::string what = "digest range " + hex(r.start) + "-" + hex(r.end);
+    if (r.end == r.start) continue;
+    bool in_one = false;
+    for (const RegionPlan& reg : L.regions)
+      in_one |= r.start >= reg.addr && r.end <= reg.addr + reg.size && (reg.prot & PROT_READ);
+    if (!in_one)
+      return Error(what + " is not inside one readable region (pages of different protections must be separate "
+                          "ranges)");
+    for (uint64_t p = page_of(r.start); p < r.end; p += kSlicePage)
+      if (!pages.contains(p)) return Error(what + " covers page " + hex(p) + ", which is not in the slice's pages");
+    for (const CodePatch& p : L.patches) {
+      if (p.addr < r.end && r.start < p.addr + p.len && !(L.end_kind == HWS_END_PC_REGS && p.addr == L.end_pc))
+        return Error(what + " covers the rewritten ecall at " + hex(p.addr) + ": its digest could never match");
+    }
+  }
+  if (!syscall_end && !pages.contains(page_of(L.end_next_pc)))
+    return Error("the instruction after the end pc, at " + hex(L.end_next_pc) +
+                 ", is on a page that is not in the slice's pages (the runtime needs it for its breakpoint)");
+
+  // Config block.
+  L.regions_off = align_up(sizeof(hws_config), 8);
+  L.replay_off = L.regions_off + L.regions.size() * sizeof(hws_region);
+  L.trap_sites_off = L.replay_off + L.replay_size;
+  L.digest_off = L.trap_sites_off + L.trap_sites.size() * 8;
+  L.page_data_off = align_up(L.digest_off + spec.digest_ranges.size() * sizeof(hws_range), kSlicePage);
+  uint64_t off = L.page_data_off;
+  for (RegionPlan& r : L.regions) {
+    if (r.zero) {
+      L.zero_data_size = std::max(L.zero_data_size, r.size);
+      continue;
+    }
+    r.data_off = off;
+    off += r.size;
+  }
+  L.zero_data_off = off;
+  for (RegionPlan& r : L.regions)
+    if (r.zero) r.data_off = L.zero_data_off;
+  L.config_size = off + L.zero_data_size;
+
+  // Runtime base: the image and the config block in a hole of the program.
+  const uint64_t rt_span = align_up(rt.mem_size, kSlicePage);
+  const uint64_t need = rt_span + L.config_size;
+  std::vector<std::pair<uint64_t, uint64_t>> busy;
+  for (const AddressRange& m : spec.mappings)
+    if (m.end > m.start) busy.push_back({page_of(m.start), align_up(m.end, kSlicePage)});
+  for (const SlicePage& p : spec.pages) busy.push_back({p.addr, p.addr + kSlicePage});
+  for (const StubPagePlan& sp : L.stub_pages) busy.push_back({sp.addr, sp.addr + kSlicePage});
+  std::sort(busy.begin(), busy.end());
+  std::optional<uint64_t> base = find_gap(busy, kRuntimePreferredLow, kRuntimePreferredHigh, need);
+  if (!base) base = find_gap(busy, kRuntimePreferredHigh, kRuntimeLimit, need);
+  if (!base) base = find_gap(busy, kMinMapAddr, kRuntimePreferredLow, need);
+  if (!base)
+    return Error("no hole of " + std::to_string(need) + " bytes below " + hex(kRuntimeLimit) +
+                 " for the runtime and config block");
+  L.runtime_base = *base;
+  L.config_addr = L.runtime_base + rt_span;
+  L.far_entry = L.runtime_base + rt.far_offset;
+  L.entry = L.runtime_base + rt.entry_offset;
+
+  // File: headers page, runtime image, config block, each page aligned.
+  L.runtime_file_off = kElfHeadersSize;
+  L.config_file_off = align_up(L.runtime_file_off + rt.file_size, kSlicePage);
+  L.file_size = L.config_file_off + L.config_size;
+  return L;
+}
+
+hws_config make_config(const SliceSpec& spec, const SliceLayout& L) {
+  hws_config c{};
+  c.magic = HWS_MAGIC;
+  c.version = HWS_VERSION;
+  c.flags = spec.exact ? HWS_F_EXACT : 0;
+  c.start = spec.start;
+  c.end = spec.end;
+  c.regions_off = L.regions_off;
+  c.regions_count = L.regions.size();
+  c.replay_off = L.replay_off;
+  c.replay_size = L.replay_size;
+  c.calls_count = L.replayed.size();
+  c.trap_sites_off = L.trap_sites_off;
+  c.trap_sites_count = L.trap_sites.size();
+  c.digest_off = L.digest_off;
+  c.digest_count = spec.digest_ranges.size();
+  c.expected_digest = spec.digest;
+  c.end_kind = L.end_kind;
+  c.end_pc = L.end_pc;
+  c.end_insn = L.end_insn;
+  c.end_insn_len = L.end_insn_len;
+  c.end_next_pc = L.end_next_pc;
+  c.start_regs = to_hws_regs(spec.start_regs);
+  c.end_regs = to_hws_regs(spec.end_regs);
+  const std::string name = std::to_string(spec.start) + "-" + std::to_string(spec.end);
+  std::snprintf(c.name, sizeof c.name, "%s", name.c_str());
+  return c;
+}
+
+std::vector<uint8_t> serialize_slice(const SliceSpec& spec, const runtime::Image& rt, const SliceLayout& L) {
+  std::vector<uint8_t> file(L.file_size, 0);
+
+  // ELF header and program headers.
+  constexpr size_t kPhnum = 3;
+  Elf64_Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS64;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_ident[EI_VERSION] = EV_CURRENT;
+  eh.e_ident[EI_OSABI] = ELFOSABI_SYSV;
+  eh.e_type = ET_EXEC;
+  eh.e_machine = EM_RISCV;
+  eh.e_version = EV_CURRENT;
+  eh.e_entry = L.entry;
+  eh.e_phoff = sizeof(Elf64_Ehdr);
+  eh.e_shoff = 0;
+  eh.e_flags = 0x5;  // EF_RISCV_RVC | EF_RISCV_FLOAT_ABI_DOUBLE
+  eh.e_ehsize = sizeof(Elf64_Ehdr);
+  eh.e_phentsize = sizeof(Elf64_Phdr);
+  eh.e_phnum = kPhnum;
+  eh.e_shentsize = sizeof(Elf64_Shdr);
+  eh.e_shnum = 0;
+  eh.e_shstrndx = SHN_UNDEF;
+  std::memcpy(file.data(), &eh, sizeof eh);
+  const Elf64_Phdr ph[kPhnum] = {
+      {PT_LOAD, PF_R | PF_W | PF_X, L.runtime_file_off, L.runtime_base, L.runtime_base, rt.file_size, rt.mem_size,
+       kSlicePage},
+      {PT_LOAD, PF_R, L.config_file_off, L.config_addr, L.config_addr, L.config_size, L.config_size, kSlicePage},
+      {PT_GNU_STACK, PF_R | PF_W, 0, 0, 0, 0, 0, 16},
+  };
+  static_assert(sizeof(Elf64_Ehdr) + sizeof ph <= kElfHeadersSize);
+  std::memcpy(file.data() + sizeof eh, ph, sizeof ph);
+
+  // Runtime image.
+  std::memcpy(file.data() + L.runtime_file_off, rt.bytes, rt.file_size);
+
+  // Config block and tables.
+  const size_t cfg = L.config_file_off;
+  const hws_config c = make_config(spec, L);
+  std::memcpy(file.data() + cfg, &c, sizeof c);
+  for (size_t i = 0; i < L.regions.size(); ++i) {
+    const RegionPlan& r = L.regions[i];
+    const hws_region hr{r.addr, r.size, r.prot, r.data_off};
+    std::memcpy(file.data() + cfg + L.regions_off + i * sizeof hr, &hr, sizeof hr);
+  }
+  size_t off = cfg + L.replay_off;
+  for (size_t i : L.replayed) {
+    const SyscallRecord& s = spec.syscalls[i];
+    hws_call hc{};
+    hc.nr = static_cast<uint64_t>(s.nr);
+    hc.site = s.pc;
+    for (size_t a = 0; a < 6; ++a) hc.args[a] = s.args[a];
+    hc.ret = s.ret;
+    hc.flags = is_echo(s) ? HWS_CALL_ECHO : 0;
+    hc.nwrites = s.writes.size();
+    std::memcpy(file.data() + off, &hc, sizeof hc);
+    off += sizeof hc;
+    for (const MemWrite& w : s.writes) {
+      const hws_write hw{w.addr, w.data.size()};
+      std::memcpy(file.data() + off, &hw, sizeof hw);
+      off += sizeof hw;
+      if (!w.data.empty()) std::memcpy(file.data() + off, w.data.data(), w.data.size());
+      off += align_up(w.data.size(), 8);
+    }
+  }
+  for (size_t i = 0; i < L.trap_sites.size(); ++i) put64(file, cfg + L.trap_sites_off + 8 * i, L.trap_sites[i]);
+  std::vector<AddressRange> ranges = spec.digest_ranges;
+  std::stable_sort(ranges.begin(), ranges.end(), [](const AddressRange& a, const AddressRange& b) { return a.start < b.start; });
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const hws_range hr{ranges[i].start, ranges[i].end - ranges[i].start};
+    std::memcpy(file.data() + cfg + L.digest_off + i * sizeof hr, &hr, sizeof hr);
+  }
+
+  // Page data: each region's pages in address order.
+  const PageMap pages(spec.pages);
+  std::map<uint64_t, const StubPagePlan*> stub_pages;
+  for (const StubPagePlan& sp : L.stub_pages) stub_pages[sp.addr] = &sp;
+  std::map<uint64_t, size_t> page_file_off;
+  for (const RegionPlan& r : L.regions) {
+    if (r.zero) continue;  // the shared zero block: the file is zero-filled
+    for (uint64_t a = r.addr; a < r.addr + r.size; a += kSlicePage) {
+      const size_t dst = cfg + r.data_off + (a - r.addr);
+      page_file_off[a] = dst;
+      if (const SlicePage* p = pages.find(a)) {
+        std::memcpy(file.data() + dst, p->data.data(), kSlicePage);
+      } else if (auto it = stub_pages.find(a); it != stub_pages.end()) {
+        for (size_t k = 0; k < it->second->sites.size(); ++k) {
+          const uint64_t stub = a + k * HWS_NEAR_STUB_SIZE;
+          const auto bytes = near_stub_bytes(stub, it->second->sites[k], L.far_entry);
+          std::memcpy(file.data() + dst + k * HWS_NEAR_STUB_SIZE, bytes.data(), bytes.size());
+        }
+      }
+    }
+  }
+  for (const CodePatch& p : L.patches) {
+    for (unsigned k = 0; k < p.len; ++k) {
+      const uint64_t a = p.addr + k;
+      file[page_file_off.at(page_of(a)) + (a - page_of(a))] = static_cast<uint8_t>(p.insn >> (8 * k));
+    }
+  }
+  return file;
+}
+
+Result<SliceFile> write_slice(const SliceSpec& spec, const runtime::Image& rt, const SliceOptions& options) {
+  auto layout = layout_slice(spec, rt, options);
+  if (!layout) return layout.error();
+  const SliceLayout& L = *layout;
+  SliceFile out;
+  out.bytes = serialize_slice(spec, rt, L);
+  SliceSummary& s = out.summary;
+  s.file_size = out.bytes.size();
+  s.runtime_base = L.runtime_base;
+  s.config_size = L.config_size;
+  s.program_pages = spec.pages.size();
+  s.regions = L.regions.size();
+  for (const RegionPlan& r : L.regions)
+    if (r.zero) s.zero_pages += r.size / kSlicePage;
+  for (const SitePlan& site : L.sites) {
+    if (site.kind == SiteKind::kInPlace) ++s.in_place_sites;
+    if (site.kind == SiteKind::kNear) ++s.near_sites;
+    if (site.kind == SiteKind::kTrap) ++s.trap_sites;
+  }
+  s.stub_pages = L.stub_pages.size();
+  s.replay_entries = L.replayed.size();
+  s.replayed_calls = L.replayed.size() - (L.end_kind == HWS_END_SYSCALL ? 1 : 0);
+  s.replay_size = L.replay_size;
+  return out;
+}
+
+}  // namespace hwslice

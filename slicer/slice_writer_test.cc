@@ -1,0 +1,791 @@
+#include "slicer/slice_writer.h"
+
+#include <elf.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "slicer/riscv_encode.h"
+#include "slicer/slice_test_program.h"
+#include "tracer/riscv_decoder.h"
+
+namespace hwslice {
+namespace {
+
+using test_program::End;
+using test_program::make_spec;
+
+// A stand-in runtime image: 0x1800 bytes of code/data, 0x3000 in memory.
+struct FakeRuntime {
+  std::vector<uint8_t> bytes;
+  runtime::Image image;
+  FakeRuntime() : bytes(0x1800) {
+    for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 13 + 1);
+    image = {bytes.data(), bytes.size(), 0x3000, 0x10, 0x200};
+  }
+};
+
+const runtime::Image& fake_rt() {
+  static FakeRuntime rt;
+  return rt.image;
+}
+
+template <typename T>
+T read_at(const std::vector<uint8_t>& b, uint64_t off) {
+  T v;
+  EXPECT_LE(off + sizeof(T), b.size());
+  std::memcpy(&v, b.data() + off, sizeof(T));
+  return v;
+}
+
+SliceLayout layout_ok(const SliceSpec& spec, SliceOptions options = {}) {
+  auto l = layout_slice(spec, fake_rt(), options);
+  EXPECT_TRUE(l) << l.error().message();
+  return l ? *l : SliceLayout{};
+}
+
+std::string layout_error(const SliceSpec& spec) {
+  auto l = layout_slice(spec, fake_rt());
+  EXPECT_FALSE(l);
+  return l ? "" : l.error().message();
+}
+
+const SitePlan* site_at(const SliceLayout& l, uint64_t pc) {
+  for (const SitePlan& s : l.sites)
+    if (s.pc == pc) return &s;
+  return nullptr;
+}
+
+// A spec with a code page at 0x10000 holding ecalls at the given offsets and
+// one call per entry of `calls` (pc, nr, a0, ret).
+struct Call {
+  uint64_t pc;
+  long nr;
+  uint64_t a0;
+  uint64_t ret;
+};
+SliceSpec ecall_spec(const std::vector<Call>& calls, uint64_t code = 0x10000) {
+  SliceSpec s;
+  std::vector<uint8_t> page(4096, 0);
+  for (size_t off = 0; off < 4096; off += 4) {  // addi x0, x0, 0 everywhere
+    const uint32_t nop = 0x00000013;
+    std::memcpy(&page[off], &nop, 4);
+  }
+  for (const Call& c : calls) {
+    const uint32_t ecall = 0x00000073;
+    std::memcpy(&page[c.pc - code], &ecall, 4);
+  }
+  s.pages.push_back({code, 5, true, false, true, false, page});
+  s.start_regs.pc = code;
+  s.end_regs.pc = code + 0xff8;  // a nop
+  for (const Call& c : calls) {
+    SyscallRecord r;
+    r.nr = c.nr;
+    r.args[0] = c.a0;
+    r.ret = c.ret;
+    r.pc = c.pc;
+    s.syscalls.push_back(r);
+  }
+  return s;
+}
+
+// --- Encodings ------------------------------------------------------------
+// Expected words: riscv64-linux-gnu-as -march=rv64g, then objdump.
+
+TEST(RiscvEncode, JalMatchesTheAssembler) {
+  EXPECT_EQ(riscv::encode_jal(0, 8), 0x0080006fu);
+  EXPECT_EQ(riscv::encode_jal(0, -4), 0xffdff06fu);
+  EXPECT_EQ(riscv::encode_jal(0, 2048), 0x0010006fu);
+  EXPECT_EQ(riscv::encode_jal(0, 0xff0), 0x7f10006fu);
+  EXPECT_EQ(riscv::encode_jal(0, -0x1004), 0xffdfe06fu);
+  EXPECT_EQ(riscv::encode_jal(0, 0x7f0), 0x7f00006fu);
+  EXPECT_EQ(riscv::encode_jal(0, -0x800), 0x801ff06fu);
+  EXPECT_EQ(riscv::encode_jal(0, 0xfffe0), 0x7e1ff06fu);
+  EXPECT_EQ(riscv::encode_jal(0, -0xffff4), 0x80c0006fu);
+  EXPECT_EQ(riscv::encode_jal(0, 0xffffe), 0x7ffff06fu);
+  EXPECT_EQ(riscv::encode_jal(0, -0x100000), 0x8000006fu);
+  EXPECT_EQ(riscv::encode_jal(1, 0x12344), 0x344120efu);
+}
+
+TEST(RiscvEncode, JalRange) {
+  EXPECT_TRUE(riscv::jal_fits(0xffffe));
+  EXPECT_FALSE(riscv::jal_fits(0x100000));
+  EXPECT_TRUE(riscv::jal_fits(-0x100000));
+  EXPECT_FALSE(riscv::jal_fits(-0x100002));
+  EXPECT_FALSE(riscv::jal_fits(3));
+  EXPECT_TRUE(riscv::jal_reaches(0x200000, 0x100000));
+  EXPECT_FALSE(riscv::jal_reaches(0x200002, 0x100000));
+}
+
+TEST(RiscvEncode, JalRoundTripsThroughTheDecoder) {
+  auto dec = riscv::Decoder::create();
+  ASSERT_TRUE(dec) << dec.error().message();
+  for (int64_t off : {-0x100000L, -0xffff4L, -0x1004L, -2L, 2L, 0x7f0L, 0xff0L, 0x12344L, 0xffffeL}) {
+    const uint32_t w = riscv::encode_jal(0, off);
+    uint8_t b[4];
+    std::memcpy(b, &w, 4);
+    const riscv::Instruction insn = (*dec)->decode(b, 4, 0x400000);
+    EXPECT_EQ(insn.flow, riscv::Flow::kJump) << off;
+    EXPECT_EQ(insn.rd, 0u);
+    EXPECT_EQ(insn.offset, off);
+  }
+}
+
+TEST(RiscvEncode, ImmediateFormatsMatchTheAssembler) {
+  using namespace riscv;
+  EXPECT_EQ(encode_addi(kA0, 0, -1), 0xfff00513u);
+  EXPECT_EQ(encode_addi(kA0, 0, 2047), 0x7ff00513u);
+  EXPECT_EQ(encode_addi(kA0, 0, -2048), 0x80000513u);
+  EXPECT_EQ(encode_addi(kA0, 0, 1234), 0x4d200513u);
+  EXPECT_EQ(encode_addi(kA0, 0, 5), 0x00500513u);
+  EXPECT_EQ(encode_addi(5, 5, 1), 0x00128293u);  // addi t0, t0, 1
+  EXPECT_EQ(encode_auipc(kA0, 0), 0x00000517u);
+  EXPECT_EQ(encode_auipc(kSp, 0), 0x00000117u);
+  EXPECT_EQ(encode_auipc(kA0, 0x12345), 0x12345517u);
+  EXPECT_EQ(encode_sd(kSp, kA0, 40), 0x02253423u);
+  EXPECT_EQ(encode_sd(19, kSp, -8), 0xff313c23u);  // sd s3, -8(sp)
+  EXPECT_EQ(encode_ld(kA0, kA0, 48), 0x03053503u);
+  EXPECT_EQ(encode_ld(kSp, kSp, 24), 0x01813103u);
+  EXPECT_EQ(encode_ld(20, 8, 64), 0x04043a03u);    // ld s4, 64(s0)
+  EXPECT_EQ(encode_jalr(kA0, kA0, 0), 0x00050567u);
+  EXPECT_EQ(encode_jalr(0, kRa, 16), 0x01008067u);
+  EXPECT_TRUE(imm12_fits(-2048));
+  EXPECT_FALSE(imm12_fits(2048));
+}
+
+TEST(NearStub, ExactBytes) {
+  // Stub at 0x11000 for the ecall at 0x10010, far entry 0x100000200.
+  const auto b = near_stub_bytes(0x11000, 0x10010, 0x100000200);
+  const uint32_t want[7] = {0x00000517, 0x02253423, 0x03053503, 0x00050567, 0x00000117, 0x01813103,
+                            0xffdfe06f /* jal x0, -0x1004: 0x11018 -> 0x10014 */};
+  for (size_t i = 0; i < 7; ++i) EXPECT_EQ(read_at<uint32_t>({b.begin(), b.end()}, 4 * i), want[i]) << i;
+  EXPECT_EQ(read_at<uint16_t>({b.begin(), b.end()}, 28), 0x0001);
+  EXPECT_EQ(read_at<uint16_t>({b.begin(), b.end()}, 30), 0x0001);
+  EXPECT_EQ(read_at<uint64_t>({b.begin(), b.end()}, 32), 0x10010u);
+  EXPECT_EQ(read_at<uint64_t>({b.begin(), b.end()}, 40), 0u);
+  EXPECT_EQ(read_at<uint64_t>({b.begin(), b.end()}, 48), 0x100000200u);
+}
+
+// --- Layout of the hand-made program ---------------------------------------
+
+TEST(SliceLayout, HandMadeProgramSitesStubsRegions) {
+  const SliceSpec spec = make_spec(End::kLoopAdd);
+  const SliceLayout l = layout_ok(spec);
+
+  ASSERT_EQ(l.sites.size(), 4u);
+  const SitePlan* w1 = site_at(l, test_program::kSiteWrite1);
+  const SitePlan* pid = site_at(l, test_program::kSiteGetpid);
+  const SitePlan* rd = site_at(l, test_program::kSiteRead);
+  const SitePlan* w2 = site_at(l, test_program::kSiteWrite2);
+  ASSERT_TRUE(w1 && pid && rd && w2);
+  EXPECT_EQ(pid->kind, SiteKind::kInPlace);
+  EXPECT_EQ(pid->value, 1234);
+  EXPECT_EQ(pid->insn, 0x4d200513u);  // addi a0, x0, 1234
+  // Near stubs share the nearest free page above the code page.
+  EXPECT_EQ(w1->kind, SiteKind::kNear);
+  EXPECT_EQ(w1->stub, 0x11000u);
+  EXPECT_EQ(w1->insn, 0x7f10006fu);  // jal x0, +0xff0
+  EXPECT_EQ(rd->kind, SiteKind::kNear);
+  EXPECT_EQ(rd->stub, 0x11038u);
+  EXPECT_EQ(rd->insn, riscv::encode_jal(0, 0x11038 - 0x10030));
+  EXPECT_EQ(w2->kind, SiteKind::kNear);
+  EXPECT_EQ(w2->stub, 0x11070u);
+  ASSERT_EQ(l.stub_pages.size(), 1u);
+  EXPECT_EQ(l.stub_pages[0].addr, 0x11000u);
+  EXPECT_EQ(l.stub_pages[0].sites, (std::vector<uint64_t>{0x10010, 0x10030, 0x1004c}));
+  EXPECT_TRUE(l.trap_sites.empty());
+
+  // getpid is not replayed.
+  EXPECT_EQ(l.replayed, (std::vector<size_t>{0, 2, 3}));
+  EXPECT_EQ(l.replay_size, 3 * 88u + 16 + 8);
+
+  // End: c.add at 0x10058 becomes c.ebreak.
+  EXPECT_EQ(l.end_kind, HWS_END_PC_REGS);
+  EXPECT_EQ(l.end_pc, 0x10058u);
+  EXPECT_EQ(l.end_insn, 0x9952u);
+  EXPECT_EQ(l.end_insn_len, 2u);
+  EXPECT_EQ(l.end_next_pc, 0x1005au);
+  ASSERT_EQ(l.patches.size(), 5u);
+  EXPECT_EQ(l.patches[4].addr, 0x10058u);
+  EXPECT_EQ(l.patches[4].insn, 0x9002u);
+  EXPECT_EQ(l.patches[4].len, 2u);
+
+  // Code page (r-x + w for the end breakpoint) and the stub page (rwx) merge.
+  ASSERT_EQ(l.regions.size(), 3u);
+  EXPECT_EQ(l.regions[0].addr, 0x10000u);
+  EXPECT_EQ(l.regions[0].size, 0x2000u);
+  EXPECT_EQ(l.regions[0].prot, 7u);
+  EXPECT_EQ(l.regions[1].addr, 0x20000u);
+  EXPECT_EQ(l.regions[1].size, 0x1000u);
+  EXPECT_EQ(l.regions[1].prot, 3u);
+  EXPECT_EQ(l.regions[2].addr, 0x7ff000u);
+  EXPECT_EQ(l.regions[2].prot, 3u);
+  EXPECT_TRUE(l.regions[2].zero);  // zeros at the start: the shared zero block
+
+  // Runtime at 4 GiB, config block right after its memory image.
+  EXPECT_EQ(l.runtime_base, 0x100000000u);
+  EXPECT_EQ(l.config_addr, 0x100003000u);
+  EXPECT_EQ(l.far_entry, 0x100000200u);
+  EXPECT_EQ(l.entry, 0x100000010u);
+
+  // Config block: header, 3 regions, replay table, no trap sites, 2 ranges;
+  // page data on the next page.
+  EXPECT_EQ(l.regions_off, sizeof(hws_config));
+  EXPECT_EQ(l.replay_off, sizeof(hws_config) + 3 * 32);
+  EXPECT_EQ(l.trap_sites_off, l.replay_off + l.replay_size);
+  EXPECT_EQ(l.digest_off, l.trap_sites_off);
+  EXPECT_EQ(l.page_data_off, 0x1000u);
+  EXPECT_EQ(l.regions[0].data_off, 0x1000u);
+  EXPECT_EQ(l.regions[1].data_off, 0x3000u);
+  EXPECT_EQ(l.regions[2].data_off, 0x4000u);
+  EXPECT_EQ(l.zero_data_off, 0x4000u);
+  EXPECT_EQ(l.zero_data_size, 0x1000u);
+  EXPECT_EQ(l.config_size, 0x5000u);
+
+  // File: headers page, runtime (0x1800 bytes, padded to 0x2000), config.
+  EXPECT_EQ(l.runtime_file_off, 0x1000u);
+  EXPECT_EQ(l.config_file_off, 0x3000u);
+  EXPECT_EQ(l.file_size, 0x8000u);
+}
+
+TEST(SliceLayout, FourByteEndAndTrapSites) {
+  const SliceLayout l = layout_ok(make_spec(End::kLoopStore), SliceOptions{.near_stubs = false});
+  EXPECT_EQ(l.end_pc, 0x1005au);
+  EXPECT_EQ(l.end_insn, 0x01243823u);
+  EXPECT_EQ(l.end_insn_len, 4u);
+  EXPECT_EQ(l.end_next_pc, 0x1005eu);
+  EXPECT_TRUE(l.stub_pages.empty());
+  EXPECT_EQ(l.trap_sites, (std::vector<uint64_t>{0x10010, 0x10030, 0x1004c}));
+  for (const SitePlan& s : l.sites)
+    EXPECT_EQ(s.insn, s.kind == SiteKind::kInPlace ? 0x4d200513u : riscv::kEbreak) << std::hex << s.pc;
+  ASSERT_EQ(l.regions.size(), 3u);
+  EXPECT_EQ(l.regions[0].size, 0x1000u);
+  EXPECT_EQ(l.regions[0].prot, 7u);
+  EXPECT_EQ(l.trap_sites_off, l.replay_off + l.replay_size);
+  EXPECT_EQ(l.digest_off, l.trap_sites_off + 3 * 8);
+}
+
+TEST(SliceLayout, SyscallEnd) {
+  const SliceSpec spec = make_spec(End::kExit);
+  const SliceLayout l = layout_ok(spec);
+  EXPECT_EQ(l.end_kind, HWS_END_SYSCALL);
+  EXPECT_EQ(l.end_pc, test_program::kSiteExit);
+  const SitePlan* exit = site_at(l, test_program::kSiteExit);
+  ASSERT_TRUE(exit);
+  EXPECT_TRUE(exit->end);
+  EXPECT_EQ(exit->kind, SiteKind::kNear);
+  // The exit call would fit in place (ret 0, no writes) but ends the slice:
+  // it is the last replay-table entry.
+  EXPECT_EQ(l.replayed, (std::vector<size_t>{0, 2, 3, 4}));
+  // No breakpoint is patched for a syscall end: the code page stays r-x and
+  // does not merge with the stub page.
+  ASSERT_EQ(l.regions.size(), 4u);
+  EXPECT_EQ(l.regions[0].prot, 5u);
+  EXPECT_EQ(l.regions[1].addr, 0x11000u);
+  EXPECT_EQ(l.regions[1].prot, 7u);
+  EXPECT_EQ(l.patches.size(), 5u);
+  auto f = write_slice(spec, fake_rt());
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->summary.replay_entries, 4u);
+  EXPECT_EQ(f->summary.replayed_calls, 3u);  // the exit is reached, not applied
+}
+
+// --- Site decisions ----------------------------------------------------------
+
+TEST(SliceLayout, InPlaceOnlyForOneSmallResultWithoutEffects) {
+  SliceSpec s = ecall_spec({
+      {0x10100, 172, 0, 7},                 // A: same ret twice -> in place
+      {0x10100, 172, 0, 7},
+      {0x10200, 172, 0, 7},                 // B: rets differ -> near
+      {0x10200, 172, 0, 8},
+      {0x10300, 57, 0, 2047},               // C: 2047 -> in place
+      {0x10400, 57, 0, 2048},               // D: 2048 -> near
+      {0x10500, 57, 0, uint64_t(-2048)},    // E: -2048 -> in place
+      {0x10600, 57, 0, uint64_t(-2049)},    // F: -2049 -> near
+      {0x10700, 64, 1, 3},                  // G: write to stdout: echo -> near
+      {0x10800, 66, 2, 3},                  // H: writev to stderr: echo -> near
+      {0x10900, 64, 3, 3},                  // I: write to fd 3 -> in place
+      {0x10a00, 63, 0, 4},                  // J: read with a write -> near
+  });
+  s.syscalls.back().writes.push_back({0x10f00, {1, 2, 3, 4}});
+  const SliceLayout l = layout_ok(s);
+  auto kind = [&](uint64_t pc) { return site_at(l, pc)->kind; };
+  EXPECT_EQ(kind(0x10100), SiteKind::kInPlace);
+  EXPECT_EQ(site_at(l, 0x10100)->calls, 2u);
+  EXPECT_EQ(site_at(l, 0x10100)->insn, 0x00700513u);
+  EXPECT_EQ(kind(0x10200), SiteKind::kNear);
+  EXPECT_EQ(kind(0x10300), SiteKind::kInPlace);
+  EXPECT_EQ(site_at(l, 0x10300)->insn, 0x7ff00513u);
+  EXPECT_EQ(kind(0x10400), SiteKind::kNear);
+  EXPECT_EQ(kind(0x10500), SiteKind::kInPlace);
+  EXPECT_EQ(site_at(l, 0x10500)->value, -2048);
+  EXPECT_EQ(site_at(l, 0x10500)->insn, 0x80000513u);
+  EXPECT_EQ(kind(0x10600), SiteKind::kNear);
+  EXPECT_EQ(kind(0x10700), SiteKind::kNear);
+  EXPECT_EQ(kind(0x10800), SiteKind::kNear);
+  EXPECT_EQ(kind(0x10900), SiteKind::kInPlace);
+  EXPECT_EQ(kind(0x10a00), SiteKind::kNear);
+  EXPECT_EQ(l.replayed, (std::vector<size_t>{2, 3, 5, 7, 8, 9, 11}));
+  EXPECT_EQ(l.replay_size, 7 * 88u + 16 + 8);  // 4 bytes padded to 8
+}
+
+TEST(SliceLayout, EndCallSiteIsNeverInPlace) {
+  // exit at a site that also made an earlier in-place-able call.
+  SliceSpec s = ecall_spec({{0x10100, 57, 0, 0}, {0x10100, 94, 0, 0}});
+  s.end_kind = SliceSpec::EndKind::kSyscall;
+  s.end_regs.pc = 0x10100;
+  const SliceLayout l = layout_ok(s);
+  ASSERT_EQ(l.sites.size(), 1u);
+  EXPECT_TRUE(l.sites[0].end);
+  EXPECT_EQ(l.sites[0].kind, SiteKind::kNear);
+  EXPECT_EQ(l.replayed, (std::vector<size_t>{0, 1}));
+}
+
+// --- Stub pages --------------------------------------------------------------
+
+TEST(SliceLayout, StubGoesToTheNearestFreePage) {
+  // Pages at 0x10000..0x12000 (code in the middle one), 0x14000: the nearest
+  // free pages are 0x13000 above and 0x10000-... below is taken, so 0x13000.
+  SliceSpec s = ecall_spec({{0x11100, 57, 0, 5000}}, 0x11000);
+  s.pages.insert(s.pages.begin(), {0x10000, 3, true, false, false, false, std::vector<uint8_t>(4096)});
+  s.pages.push_back({0x12000, 3, true, false, false, false, std::vector<uint8_t>(4096)});
+  s.pages.push_back({0x14000, 3, true, false, false, false, std::vector<uint8_t>(4096)});
+  EXPECT_EQ(layout_ok(s).sites[0].stub, 0x13000u);
+  // With 0x13000 taken too, the page below the lowest one wins over 0x15000
+  // only if nearer: 0x0f000 is below kMinMapAddr, so 0x15000.
+  s.pages.insert(s.pages.begin() + 3, {0x13000, 3, true, false, false, false, std::vector<uint8_t>(4096)});
+  EXPECT_EQ(layout_ok(s).sites[0].stub, 0x15000u);
+}
+
+TEST(SliceLayout, StubTieGoesAboveAndMappingsDoNotBlockStubs) {
+  SliceSpec s = ecall_spec({{0x40100, 57, 0, 5000}}, 0x40000);
+  s.mappings = {{0x30000, 0x50000, "/bin/prog"}};  // untouched parts are usable
+  EXPECT_EQ(layout_ok(s).sites[0].stub, 0x41000u);
+  s.pages.push_back({0x41000, 3, true, false, false, false, std::vector<uint8_t>(4096)});
+  EXPECT_EQ(layout_ok(s).sites[0].stub, 0x3f000u);
+}
+
+TEST(SliceLayout, SeventyThreeStubsPerPage) {
+  std::vector<Call> calls;
+  for (uint64_t i = 0; i < 74; ++i) calls.push_back({0x10000 + 8 * i, 57, 0, 5000});
+  const SliceLayout l = layout_ok(ecall_spec(calls));
+  ASSERT_EQ(l.stub_pages.size(), 2u);
+  EXPECT_EQ(l.stub_pages[0].addr, 0x11000u);
+  EXPECT_EQ(l.stub_pages[0].sites.size(), 73u);
+  EXPECT_EQ(l.stub_pages[1].addr, 0x12000u);
+  EXPECT_EQ(site_at(l, 0x10000 + 8 * 72)->stub, 0x11000u + 72 * 56);
+  EXPECT_EQ(site_at(l, 0x10000 + 8 * 73)->stub, 0x12000u);
+  ASSERT_EQ(l.regions.size(), 1u);  // code page r-x + w (end), stubs rwx: all 7
+  EXPECT_EQ(l.regions[0].size, 0x3000u);
+}
+
+TEST(SliceLayout, NoFreePageInJalRangeMakesATrapSite) {
+  // Pages fill [0x10000, 0x110000); below is under kMinMapAddr. The first
+  // free page is 0x110000: from 0x10010 the stub's jal back to 0x10014 is
+  // -0x100004, out of range; from 0x10020 both jumps fit.
+  SliceSpec s = ecall_spec({{0x10010, 57, 0, 5000}, {0x10020, 57, 0, 5000}});
+  for (uint64_t a = 0x11000; a < 0x110000; a += 0x1000)
+    s.pages.push_back({a, 3, true, false, false, false, std::vector<uint8_t>(4096)});
+  const SliceLayout l = layout_ok(s);
+  EXPECT_EQ(site_at(l, 0x10010)->kind, SiteKind::kTrap);
+  EXPECT_EQ(site_at(l, 0x10010)->insn, 0x00100073u);
+  EXPECT_EQ(site_at(l, 0x10020)->kind, SiteKind::kNear);
+  EXPECT_EQ(site_at(l, 0x10020)->stub, 0x110000u);
+  EXPECT_EQ(site_at(l, 0x10020)->insn, 0x7e1ff06fu);  // jal x0, +0xfffe0
+  EXPECT_EQ(l.trap_sites, (std::vector<uint64_t>{0x10010}));
+  EXPECT_EQ(l.replayed.size(), 2u);
+}
+
+// --- Zero pages -----------------------------------------------------------------
+
+SliceSpec zero_pages_spec() {
+  SliceSpec s = ecall_spec({});
+  auto page = [&](uint64_t addr, bool zero) {
+    std::vector<uint8_t> data(4096, 0);
+    if (!zero) data[100] = static_cast<uint8_t>(addr >> 12);
+    s.pages.push_back({addr, 3, true, true, false, false, data});
+  };
+  page(0x20000, false);
+  page(0x21000, true);
+  page(0x22000, true);
+  page(0x23000, false);
+  page(0x30000, true);
+  return s;
+}
+
+TEST(SliceLayout, ZeroPagesShareOneBlock) {
+  const SliceLayout l = layout_ok(zero_pages_spec());
+  ASSERT_EQ(l.regions.size(), 5u);
+  // Code page (r-x + w for the end) first.
+  EXPECT_EQ(l.regions[0].addr, 0x10000u);
+  EXPECT_EQ(l.regions[0].prot, 7u);
+  EXPECT_EQ(l.regions[1].addr, 0x20000u);
+  EXPECT_FALSE(l.regions[1].zero);
+  EXPECT_EQ(l.regions[2].addr, 0x21000u);
+  EXPECT_EQ(l.regions[2].size, 0x2000u);
+  EXPECT_TRUE(l.regions[2].zero);
+  EXPECT_EQ(l.regions[3].addr, 0x23000u);
+  EXPECT_FALSE(l.regions[3].zero);
+  EXPECT_EQ(l.regions[4].addr, 0x30000u);
+  EXPECT_TRUE(l.regions[4].zero);
+  // Content: 0x1000 code, 0x20000, 0x23000; then the zero block (2 pages).
+  EXPECT_EQ(l.regions[0].data_off, 0x1000u);
+  EXPECT_EQ(l.regions[1].data_off, 0x2000u);
+  EXPECT_EQ(l.regions[3].data_off, 0x3000u);
+  EXPECT_EQ(l.zero_data_off, 0x4000u);
+  EXPECT_EQ(l.zero_data_size, 0x2000u);
+  EXPECT_EQ(l.regions[2].data_off, 0x4000u);
+  EXPECT_EQ(l.regions[4].data_off, 0x4000u);
+  EXPECT_EQ(l.config_size, 0x6000u);
+
+  auto f = write_slice(zero_pages_spec(), fake_rt());
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->summary.zero_pages, 3u);
+  EXPECT_EQ(f->bytes.size(), l.file_size);
+  const uint64_t cfg = l.config_file_off;
+  EXPECT_EQ(f->bytes[cfg + 0x2000 + 100], 0x20);
+  EXPECT_EQ(f->bytes[cfg + 0x3000 + 100], 0x23);
+  for (uint64_t i = 0; i < 0x2000; ++i) ASSERT_EQ(f->bytes[cfg + 0x4000 + i], 0) << i;
+}
+
+TEST(SliceLayout, ZeroPagesStayWithContentInsideADigestRange) {
+  SliceSpec s = zero_pages_spec();
+  s.digest_ranges = {{0x21000, 0x23000, ""}};  // only zero pages: still split at 0x21000 and 0x23000
+  EXPECT_EQ(layout_ok(s).regions.size(), 5u);
+  s.digest_ranges = {{0x20800, 0x21800, ""}};  // crosses 0x21000: 0x20000-0x22000 is one content region
+  SliceLayout l = layout_ok(s);
+  ASSERT_EQ(l.regions.size(), 5u);
+  EXPECT_EQ(l.regions[1].addr, 0x20000u);
+  EXPECT_EQ(l.regions[1].size, 0x2000u);
+  EXPECT_FALSE(l.regions[1].zero);
+  EXPECT_EQ(l.regions[2].addr, 0x22000u);
+  EXPECT_TRUE(l.regions[2].zero);
+  EXPECT_EQ(l.zero_data_size, 0x1000u);
+  s.digest_ranges = {{0x20000, 0x24000, ""}};  // across all four: one region
+  l = layout_ok(s);
+  ASSERT_EQ(l.regions.size(), 3u);
+  EXPECT_EQ(l.regions[1].size, 0x4000u);
+  EXPECT_FALSE(l.regions[1].zero);
+  SliceOptions plain;
+  plain.share_zero_pages = false;
+  l = layout_ok(zero_pages_spec(), plain);
+  ASSERT_EQ(l.regions.size(), 3u);
+  EXPECT_EQ(l.regions[1].size, 0x4000u);
+  EXPECT_EQ(l.zero_data_size, 0u);
+  EXPECT_EQ(l.config_size, 0x7000u);
+}
+
+// --- Runtime base ------------------------------------------------------------
+
+TEST(SliceLayout, RuntimeBaseAvoidsMappingsPagesAndStubs) {
+  SliceSpec s = make_spec(End::kLoopAdd);
+  const uint64_t need = 0x3000 + 0x5000;
+  s.mappings.push_back({0x100000000, 0x100004800, "/lib/x.so"});  // end rounds up to 0x100005000
+  EXPECT_EQ(layout_ok(s).runtime_base, 0x100005000u);
+  // A gap of exactly `need` bytes is used; one page less is not.
+  s.mappings.push_back({0x100005000 + need, 0x100020000, "[heap]"});
+  EXPECT_EQ(layout_ok(s).runtime_base, 0x100005000u);
+  s.mappings.back().start -= 0x1000;
+  EXPECT_EQ(layout_ok(s).runtime_base, 0x100020000u);
+  // Preferred window full: above 128 GiB next.
+  s.mappings = {{0x100000000, 0x2000000000, "big"}};
+  EXPECT_EQ(layout_ok(s).runtime_base, 0x2000000000u);
+  // Everything up to the limit taken: the lowest hole (after the stub page
+  // at 0x11000) below 4 GiB.
+  s.mappings = {{0x100000000, 0x3f00000000, "huge"}};
+  EXPECT_EQ(layout_ok(s).runtime_base, 0x12000u);
+  s.mappings.push_back({0x12000, 0x100000000, "low"});
+  const std::string err = layout_error(s);
+  EXPECT_EQ(err, "no hole of 32768 bytes below 0x3f00000000 for the runtime and config block");
+}
+
+// --- Errors --------------------------------------------------------------------
+
+TEST(SliceLayout, ContractViolationsAreErrors) {
+  SliceSpec s = make_spec(End::kLoopAdd);
+  s.syscalls[2].pc = 0x10034;
+  EXPECT_EQ(layout_error(s), "syscall 2 (read) at pc 0x10034: the instruction there is 'ld s4, 0x40(s0)', not ecall");
+
+  s = make_spec(End::kLoopAdd);
+  s.syscalls[0].pc = 0x30000;
+  EXPECT_EQ(layout_error(s), "syscall 0 (write) at pc 0x30000: the ecall is not in the slice's pages");
+
+  s = make_spec(End::kLoopAdd);
+  s.end_regs.pc = 0x1005e;
+  EXPECT_EQ(layout_error(s).substr(0, 31), "the end pc 0x1005e holds 'blt s");
+
+  s = make_spec(End::kLoopAdd);
+  s.end_regs.pc = test_program::kSiteRead;
+  EXPECT_EQ(layout_error(s),
+            "the end pc 0x10030 holds 'ecall': the end must be a straight-line instruction (not a jump, branch, "
+            "ecall or ebreak)");
+
+  s = make_spec(End::kLoopAdd);
+  s.end_regs.pc = 0x50000;
+  EXPECT_EQ(layout_error(s), "the end pc 0x50000 is not in the slice's pages");
+
+  s = make_spec(End::kLoopAdd);
+  std::swap(s.pages[0], s.pages[1]);
+  EXPECT_EQ(layout_error(s), "pages are not sorted and unique: 0x10000 follows 0x20000");
+
+  s = make_spec(End::kLoopAdd);
+  s.pages[1].data.resize(100);
+  EXPECT_EQ(layout_error(s), "page 0x20000 has 100 bytes of content, not 4096");
+
+  s = make_spec(End::kLoopAdd);
+  s.start_regs.pc = 0x90000;
+  EXPECT_EQ(layout_error(s), "the start pc 0x90000 is not in the slice's pages");
+
+  s = make_spec(End::kExit);
+  s.end_regs.pc += 4;
+  EXPECT_EQ(layout_error(s), "the end registers' pc 0x1006e is not the pc of the end syscall, 0x1006a");
+
+  s = make_spec(End::kExit);
+  s.syscalls.clear();
+  EXPECT_EQ(layout_error(s), "the slice ends at a syscall but has no syscalls");
+}
+
+TEST(SliceLayout, RuntimeSetUpChecksAreWriterErrors) {
+  // A digest range across pages of different protections (two regions).
+  SliceSpec s = make_spec(End::kLoopAdd);
+  s.pages.insert(s.pages.begin() + 2, {0x21000, 1, true, false, false, false, std::vector<uint8_t>(4096)});
+  s.digest_ranges[0].end = 0x22000;
+  EXPECT_EQ(layout_error(s),
+            "digest range 0x20000-0x22000 is not inside one readable region (pages of different protections must "
+            "be separate ranges)");
+  s.pages[2].prot = 3;  // same protection: one region, fine
+  EXPECT_TRUE(layout_slice(s, fake_rt()));
+
+  // A digest range over rewritten code.
+  s = make_spec(End::kLoopAdd);
+  s.digest_ranges.insert(s.digest_ranges.begin(), {0x10000, 0x10020, ""});
+  EXPECT_EQ(layout_error(s), "digest range 0x10000-0x10020 covers the rewritten ecall at 0x10010: its digest could "
+                             "never match");
+  // ... but the end breakpoint is removed by the runtime before it digests.
+  s.digest_ranges[0] = {0x10050, 0x10060, ""};
+  EXPECT_TRUE(layout_slice(s, fake_rt()));
+
+  // The end's successor must be mapped: end at the last halfword of a page.
+  s = make_spec(End::kLoopAdd);
+  const uint16_t cnop = 0x0001;
+  std::memcpy(&s.pages[0].data[0xffe], &cnop, 2);
+  s.end_regs.pc = 0x10ffe;
+  EXPECT_EQ(layout_error(s), "the instruction after the end pc, at 0x11000, is on a page that is not in the slice's "
+                             "pages (the runtime needs it for its breakpoint)");
+}
+
+// --- Config block and file -------------------------------------------------------
+
+TEST(SliceConfig, EveryField) {
+  const SliceSpec spec = make_spec(End::kLoopAdd);
+  const SliceLayout l = layout_ok(spec);
+  const hws_config c = make_config(spec, l);
+  EXPECT_EQ(c.magic, HWS_MAGIC);
+  EXPECT_EQ(c.version, 1u);
+  EXPECT_EQ(c.flags, HWS_F_EXACT);
+  EXPECT_EQ(c.start, 1000u);
+  EXPECT_EQ(c.end, 1030u);
+  EXPECT_EQ(c.regions_off, l.regions_off);
+  EXPECT_EQ(c.regions_count, 3u);
+  EXPECT_EQ(c.replay_off, l.replay_off);
+  EXPECT_EQ(c.replay_size, l.replay_size);
+  EXPECT_EQ(c.calls_count, 3u);
+  EXPECT_EQ(c.trap_sites_off, l.trap_sites_off);
+  EXPECT_EQ(c.trap_sites_count, 0u);
+  EXPECT_EQ(c.digest_off, l.digest_off);
+  EXPECT_EQ(c.digest_count, 2u);
+  EXPECT_EQ(c.expected_digest, spec.digest);
+  EXPECT_EQ(c.end_kind, HWS_END_PC_REGS);
+  EXPECT_EQ(c.end_pc, 0x10058u);
+  EXPECT_EQ(c.end_insn, 0x9952u);
+  EXPECT_EQ(c.end_insn_len, 2u);
+  EXPECT_EQ(c.end_next_pc, 0x1005au);
+  EXPECT_EQ(c.start_regs.pc, 0x10000u);
+  EXPECT_EQ(c.start_regs.x[0], 0u);
+  EXPECT_EQ(c.start_regs.x[2], test_program::kSp);
+  EXPECT_EQ(c.start_regs.x[31], 0xdeadbeefcafef00du);
+  EXPECT_EQ(c.start_regs.f[1], 0x400921fb54442d18u);
+  EXPECT_EQ(c.start_regs.fcsr, 0x20u);
+  EXPECT_EQ(c.end_regs.pc, 0x10058u);
+  EXPECT_EQ(c.end_regs.x[9], 3u);
+  EXPECT_EQ(c.end_regs.x[18], 2 * test_program::kReadValue);
+  EXPECT_EQ(c.end_regs.x[10], 4u);
+  EXPECT_STREQ(c.name, "1000-1030");
+
+  SliceSpec inexact = spec;
+  inexact.exact = false;
+  EXPECT_EQ(make_config(inexact, l).flags, 0u);
+}
+
+TEST(SliceFileBytes, ElfHeadersAndSegments) {
+  const SliceSpec spec = make_spec(End::kLoopAdd);
+  auto f = write_slice(spec, fake_rt());
+  ASSERT_TRUE(f) << f.error().message();
+  const std::vector<uint8_t>& b = f->bytes;
+  ASSERT_EQ(b.size(), 0x8000u);
+  const auto eh = read_at<Elf64_Ehdr>(b, 0);
+  EXPECT_EQ(std::memcmp(eh.e_ident, "\x7f" "ELF\x02\x01\x01\x00", 8), 0);
+  EXPECT_EQ(eh.e_type, ET_EXEC);
+  EXPECT_EQ(eh.e_machine, 243);
+  EXPECT_EQ(eh.e_flags, 5u);
+  EXPECT_EQ(eh.e_entry, 0x100000010u);
+  EXPECT_EQ(eh.e_phoff, 64u);
+  EXPECT_EQ(eh.e_phnum, 3);
+  EXPECT_EQ(eh.e_shnum, 0);
+  const auto rt = read_at<Elf64_Phdr>(b, 64);
+  EXPECT_EQ(rt.p_type, PT_LOAD);
+  EXPECT_EQ(rt.p_flags, PF_R | PF_W | PF_X);
+  EXPECT_EQ(rt.p_offset, 0x1000u);
+  EXPECT_EQ(rt.p_vaddr, 0x100000000u);
+  EXPECT_EQ(rt.p_filesz, 0x1800u);
+  EXPECT_EQ(rt.p_memsz, 0x3000u);
+  EXPECT_EQ(rt.p_align, 0x1000u);
+  const auto cfg = read_at<Elf64_Phdr>(b, 64 + 56);
+  EXPECT_EQ(cfg.p_type, PT_LOAD);
+  EXPECT_EQ(cfg.p_flags, PF_R);
+  EXPECT_EQ(cfg.p_offset, 0x3000u);
+  EXPECT_EQ(cfg.p_vaddr, 0x100003000u);
+  EXPECT_EQ(cfg.p_filesz, 0x5000u);
+  EXPECT_EQ(cfg.p_memsz, 0x5000u);
+  const auto stack = read_at<Elf64_Phdr>(b, 64 + 112);
+  EXPECT_EQ(stack.p_type, PT_GNU_STACK);
+  EXPECT_EQ(stack.p_flags, PF_R | PF_W);
+  EXPECT_EQ(std::memcmp(b.data() + 0x1000, fake_rt().bytes, 0x1800), 0);
+  for (size_t i = 0x2800; i < 0x3000; ++i) ASSERT_EQ(b[i], 0) << i;
+
+  const SliceSummary& s = f->summary;
+  EXPECT_EQ(s.file_size, 0x8000u);
+  EXPECT_EQ(s.runtime_base, 0x100000000u);
+  EXPECT_EQ(s.config_size, 0x5000u);
+  EXPECT_EQ(s.program_pages, 3u);
+  EXPECT_EQ(s.regions, 3u);
+  EXPECT_EQ(s.in_place_sites, 1u);
+  EXPECT_EQ(s.near_sites, 3u);
+  EXPECT_EQ(s.trap_sites, 0u);
+  EXPECT_EQ(s.stub_pages, 1u);
+  EXPECT_EQ(s.replay_entries, 3u);
+  EXPECT_EQ(s.replayed_calls, 3u);
+  EXPECT_EQ(s.zero_pages, 1u);  // the stack page
+  EXPECT_EQ(s.replay_size, 3 * 88u + 24);
+}
+
+TEST(SliceFileBytes, ConfigTablesAndPageData) {
+  const SliceSpec spec = make_spec(End::kLoopAdd);
+  auto f = write_slice(spec, fake_rt());
+  ASSERT_TRUE(f) << f.error().message();
+  const std::vector<uint8_t>& b = f->bytes;
+  const uint64_t cfg = 0x3000;
+  const auto c = read_at<hws_config>(b, cfg);
+  EXPECT_EQ(c.magic, HWS_MAGIC);
+  EXPECT_STREQ(c.name, "1000-1030");
+
+  const auto r0 = read_at<hws_region>(b, cfg + c.regions_off);
+  EXPECT_EQ(r0.addr, 0x10000u);
+  EXPECT_EQ(r0.size, 0x2000u);
+  EXPECT_EQ(r0.prot, 7u);
+  EXPECT_EQ(r0.data_off, 0x1000u);
+  const auto r2 = read_at<hws_region>(b, cfg + c.regions_off + 64);
+  EXPECT_EQ(r2.addr, 0x7ff000u);
+  EXPECT_EQ(r2.data_off, 0x4000u);
+
+  // Replay table: write(1) echo, read with its 8 bytes, write(2) echo.
+  uint64_t off = cfg + c.replay_off;
+  auto call0 = read_at<hws_call>(b, off);
+  EXPECT_EQ(call0.nr, 64u);
+  EXPECT_EQ(call0.site, 0x10010u);
+  EXPECT_EQ(call0.args[0], 1u);
+  EXPECT_EQ(call0.args[1], 0x20000u);
+  EXPECT_EQ(call0.args[2], 6u);
+  EXPECT_EQ(call0.ret, 6u);
+  EXPECT_EQ(call0.flags, HWS_CALL_ECHO);
+  EXPECT_EQ(call0.nwrites, 0u);
+  off += 88;
+  auto call1 = read_at<hws_call>(b, off);
+  EXPECT_EQ(call1.nr, 63u);
+  EXPECT_EQ(call1.site, 0x10030u);
+  EXPECT_EQ(call1.ret, 8u);
+  EXPECT_EQ(call1.flags, 0u);
+  EXPECT_EQ(call1.nwrites, 1u);
+  off += 88;
+  auto w = read_at<hws_write>(b, off);
+  EXPECT_EQ(w.addr, 0x20040u);
+  EXPECT_EQ(w.size, 8u);
+  EXPECT_EQ(read_at<uint64_t>(b, off + 16), test_program::kReadValue);
+  off += 24;
+  auto call2 = read_at<hws_call>(b, off);
+  EXPECT_EQ(call2.nr, 64u);
+  EXPECT_EQ(call2.site, 0x1004cu);
+  EXPECT_EQ(call2.args[0], 2u);
+  EXPECT_EQ(call2.flags, HWS_CALL_ECHO);
+  off += 88;
+  EXPECT_EQ(off, cfg + c.trap_sites_off);
+
+  const auto d0 = read_at<hws_range>(b, cfg + c.digest_off);
+  const auto d1 = read_at<hws_range>(b, cfg + c.digest_off + 16);
+  EXPECT_EQ(d0.addr, 0x20000u);
+  EXPECT_EQ(d0.size, 0x1000u);
+  EXPECT_EQ(d1.addr, 0x7ff000u);
+  EXPECT_EQ(d1.size, 0x1000u);
+
+  // Code page: patched sites and end breakpoint, the rest unchanged.
+  const uint64_t code = cfg + r0.data_off;
+  std::vector<uint8_t> want = test_program::code_page();
+  auto put32 = [&](uint64_t pc, uint32_t v) { std::memcpy(&want[pc - 0x10000], &v, 4); };
+  put32(0x10010, 0x7f10006f);                                   // jal x0, 0x11000
+  put32(0x10018, 0x4d200513);                                   // addi a0, x0, 1234
+  put32(0x10030, riscv::encode_jal(0, 0x11038 - 0x10030));
+  put32(0x1004c, riscv::encode_jal(0, 0x11070 - 0x1004c));
+  want[0x58] = 0x02;                                            // c.ebreak
+  want[0x59] = 0x90;
+  EXPECT_EQ(std::vector<uint8_t>(b.begin() + code, b.begin() + code + 4096), want);
+
+  // Stub page: three stubs with the far entry, then zeros.
+  const uint64_t stubs = code + 0x1000;
+  const uint64_t sites[3] = {0x10010, 0x10030, 0x1004c};
+  for (size_t k = 0; k < 3; ++k) {
+    const auto stub = near_stub_bytes(0x11000 + 56 * k, sites[k], 0x100000200);
+    EXPECT_EQ(std::memcmp(b.data() + stubs + 56 * k, stub.data(), 56), 0) << k;
+  }
+  for (size_t i = 3 * 56; i < 4096; ++i) ASSERT_EQ(b[stubs + i], 0) << i;
+
+  // Data and stack pages as recorded at the start.
+  EXPECT_EQ(std::vector<uint8_t>(b.begin() + cfg + 0x3000, b.begin() + cfg + 0x4000), test_program::data_page());
+  EXPECT_EQ(std::vector<uint8_t>(b.begin() + cfg + 0x4000, b.begin() + cfg + 0x5000), test_program::stack_page());
+}
+
+TEST(SliceFileBytes, TrapSiteTableAndFourByteEnd) {
+  const SliceSpec spec = make_spec(End::kLoopStore);
+  auto f = write_slice(spec, fake_rt(), SliceOptions{.near_stubs = false});
+  ASSERT_TRUE(f) << f.error().message();
+  const std::vector<uint8_t>& b = f->bytes;
+  const auto c = read_at<hws_config>(b, 0x3000);
+  ASSERT_EQ(c.trap_sites_count, 3u);
+  EXPECT_EQ(read_at<uint64_t>(b, 0x3000 + c.trap_sites_off), 0x10010u);
+  EXPECT_EQ(read_at<uint64_t>(b, 0x3000 + c.trap_sites_off + 8), 0x10030u);
+  EXPECT_EQ(read_at<uint64_t>(b, 0x3000 + c.trap_sites_off + 16), 0x1004cu);
+  const uint64_t code = 0x3000 + read_at<hws_region>(b, 0x3000 + c.regions_off).data_off;
+  EXPECT_EQ(read_at<uint32_t>(b, code + 0x10), 0x00100073u);
+  EXPECT_EQ(read_at<uint32_t>(b, code + 0x5a), 0x00100073u);  // ebreak at the 4-byte end
+  EXPECT_EQ(c.end_insn, 0x01243823u);
+  EXPECT_EQ(f->summary.trap_sites, 3u);
+  EXPECT_EQ(f->summary.near_sites, 0u);
+  EXPECT_EQ(f->summary.stub_pages, 0u);
+}
+
+TEST(SliceFileBytes, HandMadeDigestIsTheReasonedOne) {
+  // The digest of the final memory worked out in slice_test_program.h, as
+  // FNV-1a over (addr, size, bytes) per range; pinned so a change in the
+  // rule or the program shows.
+  std::map<uint64_t, std::vector<uint8_t>> fin;
+  const SliceSpec spec = make_spec(End::kLoopAdd, &fin);
+  EXPECT_EQ(fin.at(0x20000)[0x40], 0x11);
+  EXPECT_EQ(fin.at(0x20000)[0x47], 0x08);
+  EXPECT_EQ(read_at<uint64_t>(fin.at(0x20000), 0x10), 2 * test_program::kReadValue);
+  EXPECT_EQ(read_at<uint64_t>(fin.at(0x7ff000), 0x7f8), 1234u);
+  EXPECT_EQ(spec.digest, 0x7122be4e34b84253u);
+  EXPECT_EQ(make_spec(End::kLoopStore).digest, spec.digest);  // the 3rd store has not run yet
+  EXPECT_EQ(make_spec(End::kExit).digest, 0xdb38e7e4ec8fcaa6u);
+}
+
+}  // namespace
+}  // namespace hwslice

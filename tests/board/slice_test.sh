@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# hwslice slice + verify in the virtual board: every slice of our own test
+# programs (compute loops static and PIE, heap growth, file reads, stdio
+# output, syscalls right before boundaries, intervals made only of syscalls),
+# busybox (static) and xz / zstd (dynamic) passes `hwslice verify`:
+#  - it ends by its end mechanism with the recorded registers and memory
+#    digest, and writes exactly the recorded stdout/stderr bytes;
+#  - on k1 (exact user-only counters) it retires exactly end - start program
+#    instructions;
+#  - slicing leaves the program's output and exit status unchanged;
+#  - a SimPoint selection slices only the chosen intervals, and an interval
+#    past the end is a clear error that leaves no file behind;
+#  - every slice also runs under qemu-riscv64 user mode on the host and
+#    reaches the same end state (registers, digest, output).
+source "$(dirname "$0")/lib.sh" "$@"
+
+vboard --pkg xz-utils --pkg zstd --out "$out_dir" --timeout 1500 -- sh -c '
+  set -u
+  cd /tmp
+  i=0; while [ $i -lt 3000 ]; do echo "line $i of the slicing input, $((i * i % 977))"; i=$((i+1)); done > in.txt
+  case=0
+  # slice NAME INTERVAL CMD...: untraced run, sliced run, verify
+  slice() {
+    name=$1 n=$2; shift 2
+    "$@" > /out/$name.plain.out 2> /out/$name.plain.err; echo $? > /out/$name.plain.rc
+    mkdir -p /out/$name
+    hwslice slice --interval $n --output-prefix /out/$name/s -- "$@" > /out/$name.sliced.out 2> /out/$name.sliced.err
+    echo $? > /out/$name.slice.rc
+    hwslice verify --json /out/$name/smanifest.json > /out/$name.verify.json 2> /out/$name.verify.err
+    echo $? > /out/$name.verify.rc
+    hwslice verify /out/$name/smanifest.json > /out/$name.verify.txt 2>&1
+  }
+  slice compute 300000 compute 60
+  slice compute-dyn 300000 compute-dyn 60
+  slice heap 200000 slicecases heap 40
+  slice files 200000 slicecases files in.txt 3
+  slice stdio 100000 slicecases stdio 300
+  slice edge 100000 slicecases edge 60
+  slice syscalls 20000 slicecases syscalls 400
+  slice busybox 300000 busybox md5sum in.txt
+  slice xz 1000000 xz -T1 -6 -c in.txt
+  xz -T1 -c in.txt > in.txt.xz
+  slice xz-d 300000 xz -T1 -d -c in.txt.xz
+  slice zstd 1000000 zstd -T1 --no-asyncio -9 -c in.txt
+  # SimPoint: intervals 1 and 3 of compute (interval length 300000).
+  printf "1 0\n3 1\n" > sp.simpoints; printf "0.75 0\n0.25 1\n" > sp.weights
+  mkdir -p /out/sp
+  hwslice slice --interval 300000 --simpoints sp.simpoints --weights sp.weights --output-prefix /out/sp/s -- compute 60 > /out/sp.out 2>&1
+  echo $? > /out/sp.rc
+  hwslice verify /out/sp/smanifest.json > /out/sp.verify.txt 2>&1; echo $? > /out/sp.verify.rc
+  # An index past the end: one error line, no file left.
+  printf "900 0\n" > far.simpoints; printf "1 0\n" > far.weights
+  mkdir -p /out/far
+  hwslice slice --interval 300000 --simpoints far.simpoints --weights far.weights --output-prefix /out/far/s -- compute 60 > /dev/null 2> /out/far.err
+  echo $? > /out/far.rc
+  ls /out/far | wc -l > /out/far.files
+  # A stale manifest: a slice from another run.
+  cp /out/heap/smanifest.json /out/stale.json
+  sed -i "s#\"file\": \"s#\"file\": \"compute/s#" /out/stale.json
+  hwslice verify /out/stale.json > /dev/null 2> /out/stale.err; echo $? > /out/stale.rc
+'
+
+json() { board/sdk run python3 -c "$1" "${@:2}"; }
+for name in compute compute-dyn heap files stdio edge syscalls busybox xz xz-d zstd; do
+  echo " $name:"
+  assert_eq "$name: untraced exit status 0" 0 "$(cat "$out_dir/$name.plain.rc")"
+  assert_eq "$name: hwslice slice exit status" 0 "$(cat "$out_dir/$name.slice.rc")"
+  [[ $(cat "$out_dir/$name.slice.rc") == 0 ]] || { tail -3 "$out_dir/$name.sliced.err"; continue; }
+  plain_bytes=$(wc -c < "$out_dir/$name.plain.out")
+  cmp -s "$out_dir/$name.plain.out" <(head -c "$plain_bytes" "$out_dir/$name.sliced.out")
+  assert_eq "$name: program output unchanged by slicing ($plain_bytes bytes)" 0 "$?"
+  assert_eq "$name: hwslice verify exit status" 0 "$(cat "$out_dir/$name.verify.rc")"
+  [[ $(cat "$out_dir/$name.verify.rc") == 0 ]] || sed -n 1,40p "$out_dir/$name.verify.txt"
+  n=$(json 'import json,sys; print(len(json.load(open(sys.argv[1]))["slices"]))' "$out_dir/$name/smanifest.json")
+  passed=$(json 'import json,sys; print(sum(1 for r in json.load(open(sys.argv[1])) if r["ok"]))' "$out_dir/$name.verify.json")
+  assert_eq "$name: all $n slices pass verify" "$n" "$passed"
+  if [[ $profile == k1 ]]; then
+    exact=$(json 'import json,sys; print(sum(1 for r in json.load(open(sys.argv[1])) if r["count_check"] == "exact"))' "$out_dir/$name.verify.json")
+    assert_eq "$name: every slice retires exactly end - start instructions (k1)" "$n" "$exact"
+  fi
+  # The same slices under qemu-riscv64 user mode on the host.
+  board/sdk run build/host/hwslice verify --runner "qemu-riscv64" "$out_dir/$name/smanifest.json" > "$out_dir/$name.qemu.txt" 2>&1
+  assert_eq "$name: every slice reaches the same end state under qemu-riscv64" 0 "$?"
+  [[ $? == 0 ]] || sed -n 1,20p "$out_dir/$name.qemu.txt"
+done
+n=$(ls "$out_dir/compute"/*.exe | wc -l)
+assert_eq "compute: more than one slice (intervals of 300000 over ~1.3M instructions)" 1 "$(( n > 3 ))"
+sizes=$(json 'import json,sys,statistics; print(int(statistics.median(s["size"] for s in json.load(open(sys.argv[1]))["slices"])))' "$out_dir/compute/smanifest.json")
+assert_eq "compute: median slice under 64 KiB ($sizes bytes)" 1 "$(( sizes < 65536 ))"
+assert_eq "simpoints: slice exit status" 0 "$(cat "$out_dir/sp.rc")"
+assert_eq "simpoints: two slices, weights 0.75 and 0.25" "0.75 0.25" \
+  "$(json 'import json,sys; print(" ".join(str(s["weight"]) for s in json.load(open(sys.argv[1]))["slices"]))' "$out_dir/sp/smanifest.json")"
+assert_eq "simpoints: verify" 0 "$(cat "$out_dir/sp.verify.rc")"
+assert_eq "simpoint past the end: exit status" 1 "$(cat "$out_dir/far.rc")"
+assert_contains "simpoint past the end: one clear error" "hwslice: error: SimPoint interval 900 starts at instruction 270000000, past the program's end" "$(cat "$out_dir/far.err")"
+assert_eq "simpoint past the end: no file left" 0 "$(cat "$out_dir/far.files")"
+assert_eq "stale manifest: exit status" 2 "$(cat "$out_dir/stale.rc")"
+assert_contains "stale manifest: clear error" "hwslice: error:" "$(cat "$out_dir/stale.err")"
+finish

@@ -1,0 +1,470 @@
+#include "tracer/interval_tracer.h"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <sched.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+
+#include "runtime/slice_abi.h"
+#include "tracer/page_tracker.h"
+#include "tracer/perf_counter.h"
+#include "tracer/riscv_decoder.h"
+#include "tracer/syscall_tracer.h"
+#include "tracer/tracee.h"
+
+namespace hwslice {
+namespace {
+
+constexpr long kSysWrite = 64, kSysWritev = 66, kSysExit = 93, kSysExitGroup = 94;
+constexpr int64_t kErestartsys = -512, kErestartnohand = -514;
+// The rate assumed at least, in user instructions per second: measured rates
+// include the kernel's work at each stop, and an underestimate makes the
+// timer late (intervals much longer than asked).
+constexpr double kMinRate = 5e8;
+
+// Reads the written pages at the end point and digests them the way the
+// runtime does (runtime/slice_abi.h: per range, address, size, content).
+Result<std::pair<std::vector<AddressRange>, uint64_t>> digest_pages(
+    Tracee& t, const std::vector<uint64_t>& pages, const std::vector<std::pair<uint64_t, uint64_t>>& async) {
+  // One range per page: a range never spans pages of different protections
+  // (the slice maps those as separate regions).
+  // Areas the kernel rewrites on its own (rseq) are left out.
+  std::vector<AddressRange> ranges;
+  for (uint64_t p : pages) {
+    uint64_t at = p;
+    for (auto [a, len] : async)
+      if (a < p + kPageSize && a + len > at) {
+        if (a > at) ranges.push_back(AddressRange{at, a, ""});
+        at = std::max(at, a + len);
+      }
+    if (at < p + kPageSize) ranges.push_back(AddressRange{at, p + kPageSize, ""});
+  }
+  uint64_t h = HWS_FNV_OFFSET;
+  std::vector<uint8_t> buf;
+  for (const AddressRange& r : ranges) {
+    const uint64_t size = r.end - r.start;
+    h = hws_fnv1a(h, reinterpret_cast<const unsigned char*>(&r.start), 8);
+    h = hws_fnv1a(h, reinterpret_cast<const unsigned char*>(&size), 8);
+    buf.resize(size);
+    HWSLICE_TRY(t.read(RemoteAddr(r.start), buf.data(), size));
+    h = hws_fnv1a(h, buf.data(), size);
+  }
+  return std::make_pair(std::move(ranges), h);
+}
+
+// True when the task is running or runnable ("R" in /proc/<pid>/stat): a
+// stop requested then never interrupts a blocking call (those sleep, "S" or
+// "D"); a non-blocking call completes before the stop is taken.
+// (/proc/<pid>/syscall cannot be read while the task runs.)
+bool runnable(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(in, line);
+  const size_t paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'R';
+}
+
+class IntervalTracer final : public SyscallHooks, public TraceSink {
+ public:
+  IntervalTracer(const IntervalOptions& o, const std::function<Status(SliceSpec&&)>& on_slice, Tracee& t,
+                 const riscv::Decoder& decoder)
+      : o_(o), on_slice_(on_slice), t_(t), decoder_(decoder), pages_(t) {}
+
+  Status init() {
+    PerfCounterSpec spec;
+    spec.user_only = true;
+    spec.start_enabled = true;
+    auto c = PerfCounter::open(t_.pid(), spec);
+    if (!c && (c.error().err() == EINVAL || c.error().err() == EOPNOTSUPP)) {
+      spec.user_only = false;  // no mode filtering (no Sscofpmf): kernel instructions included
+      c = PerfCounter::open(t_.pid(), spec);
+      summary_.exact = false;
+    }
+    if (!c) return c.error().wrap("cannot count the program's instructions (perf_event_open)");
+    counter_ = std::make_unique<PerfCounter>(std::move(*c));
+    summary_.counter = spec.user_only ? "user" : "all";
+    pages_.set_injection_guard([this](bool running) {
+      if (running) (void)counter_->enable();
+      else (void)counter_->disable();
+    });
+    HWSLICE_TRY(pages_.init());
+    recording_ = wanted(0);
+    if (recording_) HWSLICE_TRY(start_interval(0));
+    next_boundary_ = recording_ ? o_.interval + (o_.wanted.empty() ? 0 : o_.warmup) : first_start(0);
+    return ok_status();
+  }
+
+  IntervalSummary& summary() {
+    summary_.faults = pages_.faults();
+    summary_.injections = pages_.injections();
+    return summary_;
+  }
+  uint64_t slices() const { return slices_; }
+
+  // ---- TraceSink
+  void on_record(const TraceRecord& record) override {
+    if (const auto* s = std::get_if<SyscallRecord>(&record)) {
+      ++summary_.syscalls;
+      if (recording_) spec_.syscalls.push_back(*s);
+    } else if (const auto* e = std::get_if<ExitRecord>(&record)) {
+      summary_.exit = *e;
+    }
+  }
+
+  // ---- SyscallHooks
+  Status before_call(long nr, const std::array<uint64_t, 6>& args, uint64_t pc) override {
+    if (nr == kSysExit || nr == kSysExitGroup) {
+      if (auto p = position(); p) summary_.instructions = *p - 1;
+      if (!recording_) return ok_status();
+      // The last interval ends at the exit call (not replayed; the slice
+      // ends where the program would have exited).
+      SyscallRecord end;
+      end.index = summary_.syscalls;
+      end.nr = nr;
+      end.name = nr == kSysExit ? "exit" : "exit_group";
+      end.args = args;
+      end.pc = pc;
+      spec_.syscalls.push_back(end);
+      auto regs = capture_regs(t_, "interval");
+      if (!regs) return regs.error();
+      regs->pc = pc;
+      regs->ints[10] = args[0];  // a0 reads -ENOSYS at the entry stop
+      auto count = position();
+      if (!count) return count.error();
+      // The counter has seen the ecall by its entry stop.
+      return finish_interval(*regs, *count - 1, SliceSpec::EndKind::kSyscall);
+    }
+    if (recording_) HWSLICE_TRY(pages_.before_call(nr, args));
+    return ok_status();
+  }
+
+  Result<bool> after_call(SyscallRecord& rec) override {
+    const int64_t ret = static_cast<int64_t>(rec.ret);
+    if (debug_)
+      std::fprintf(stderr, "hwslice: debug: %s = %lld at pc %llx, position %llu\n", rec.name.c_str(),
+                   static_cast<long long>(ret), static_cast<unsigned long long>(rec.pc),
+                   static_cast<unsigned long long>(position() ? *position() : 0));
+    if (ret <= kErestartsys && ret >= kErestartnohand) {
+      // Interrupted by the tracer's stop and restarted by the kernel: the
+      // program runs this ecall again and never sees this result.
+      ++restarts_;
+      return false;
+    }
+    if (!recording_) return true;
+    HWSLICE_TRY(pages_.after_call(rec));
+    if ((rec.nr == kSysWrite || rec.nr == kSysWritev) && (rec.args[0] == 1 || rec.args[0] == 2) && ret > 0) {
+      std::vector<uint8_t>& out = rec.args[0] == 1 ? spec_.stdout_bytes : spec_.stderr_bytes;
+      if (rec.nr == kSysWrite) {
+        const size_t at = out.size();
+        out.resize(at + static_cast<size_t>(ret));
+        HWSLICE_TRY(t_.read(RemoteAddr(rec.args[1]), out.data() + at, static_cast<size_t>(ret)));
+      } else {
+        std::vector<iovec> iov(std::min<uint64_t>(rec.args[2], 1024));
+        HWSLICE_TRY(t_.read(RemoteAddr(rec.args[1]), iov.data(), iov.size() * sizeof(iovec)));
+        uint64_t left = static_cast<uint64_t>(ret);
+        for (const iovec& v : iov) {
+          const size_t n = std::min<uint64_t>(left, v.iov_len);
+          const size_t at = out.size();
+          out.resize(at + n);
+          HWSLICE_TRY(t_.read(RemoteAddr(reinterpret_cast<uint64_t>(v.iov_base)), out.data() + at, n));
+          left -= n;
+        }
+      }
+    }
+    return true;
+  }
+
+  Result<bool> on_signal(int sig) override {
+    bool candidate = false;
+    if (debug_ && sig == SIGSTOP)
+      std::fprintf(stderr, "hwslice: debug: SIGSTOP stop (requested %d, last %s)\n", t_.stop_requested(),
+                   last_.describe().c_str());
+    if (sig == SIGSTOP && t_.take_requested_stop(last_)) {
+      ++summary_.timer_stops;
+      candidate = true;
+    } else if (sig == SIGSEGV && recording_) {
+      auto info = t_.siginfo();
+      if (!info) return info.error();
+      auto regs = t_.regs();
+      if (!regs) return regs.error();
+      auto mine = pages_.on_fault(*info, regs->pc());
+      if (!mine) return mine.error();
+      if (!*mine) {
+        if (std::getenv("HWSLICE_DEBUG"))
+        {
+          std::fprintf(stderr, "hwslice: debug: SIGSEGV passed to the program: addr %p code %d pc %llx\n",
+                       info->si_addr, info->si_code, static_cast<unsigned long long>(regs->pc()));
+          for (unsigned i = 1; i < 32; ++i)
+            std::fprintf(stderr, " x%u=%llx", i, static_cast<unsigned long long>(regs->x(i)));
+          std::fprintf(stderr, "\n");
+        }
+        return false;
+      }
+      candidate = true;
+    }
+    if (!candidate) return false;
+    HWSLICE_TRY(at_stop());
+    return true;
+  }
+
+  Result<WaitStatus> wait_stop(Tracee& t, const std::atomic<bool>* interrupted) override {
+    // Without a stop of its own the program may run through many intervals
+    // (a loop touching no new page): ask for one when the next boundary
+    // should be near, judging by the instruction rate seen so far.
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    auto start_pos = position();
+    const auto start_time = std::chrono::steady_clock::now();
+    while (true) {
+      siginfo_t info{};
+      if (::waitid(P_PID, static_cast<id_t>(t.pid()), &info, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) == 0 &&
+          info.si_pid != 0)
+        break;
+      if (interrupted && interrupted->load()) break;
+      if (t.stop_requested() || next_boundary_ == UINT64_MAX) {
+        timespec ts{0, 20'000'000};
+        (void)sigtimedwait(&chld, nullptr, &ts);
+        continue;
+      }
+      auto now = position();
+      const uint64_t pos = now ? *now : 0;
+      const uint64_t left = next_boundary_ > pos ? next_boundary_ - pos : 0;
+      // rate_: instructions per second, from the previous stops.
+      double secs = left > 0 ? static_cast<double>(left) / rate_ * 0.9 : 0.0;
+      secs = std::clamp(secs, 50e-6, 0.2);
+      timespec ts{static_cast<time_t>(secs), static_cast<long>((secs - static_cast<double>(static_cast<time_t>(secs))) * 1e9)};
+      if (sigtimedwait(&chld, nullptr, &ts) < 0 && errno == EAGAIN) {
+        const bool run = runnable(t.pid());
+        if (debug_) std::fprintf(stderr, "hwslice: debug: timer after %.6fs at %llu: %s\n", secs,
+                                 static_cast<unsigned long long>(pos), run ? "stop" : "not runnable");
+        if (run) HWSLICE_TRY(t.request_stop());
+      }
+    }
+    auto st = t.wait(interrupted);
+    if (st) {
+      last_ = *st;
+      // The rate counts only the time the program ran (from resume to stop),
+      // not the tracer's own work at stops.
+      auto end_pos = position();
+      const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
+      if (start_pos && end_pos && *end_pos > *start_pos + 1000 && dt > 0)
+        rate_ = std::clamp(0.5 * rate_ + 0.5 * static_cast<double>(*end_pos - *start_pos) / dt, kMinRate, 1e10);
+    }
+    return st;
+  }
+
+  Status finish_at_exit() {
+    if (recording_ && !spec_done_) {
+      // The program ended without an exit call we saw (e.g. a signal): the
+      // last interval has no end point.
+      recording_ = false;
+    }
+    return ok_status();
+  }
+
+ private:
+  bool wanted(uint64_t index) const { return o_.wanted.empty() || o_.wanted.count(index); }
+  // Position where the next wanted interval at or after `index` starts.
+  uint64_t first_start(uint64_t index) const {
+    for (uint64_t w : o_.wanted)
+      if (w >= index) return w * o_.interval > o_.warmup ? w * o_.interval - o_.warmup : 0;
+    return UINT64_MAX;
+  }
+
+  Result<uint64_t> position() {
+    auto v = counter_->read();
+    if (!v) return v.error();
+    const uint64_t fix = pages_.reexecuted_ecalls() + restarts_;
+    return *v > fix ? *v - fix : 0;
+  }
+
+
+  // The instruction at pc can carry the end breakpoint: it falls through,
+  // and no sc follows before the next control transfer (an lr/sc sequence
+  // must not be interrupted by a trap).
+  bool suitable_end(uint64_t pc) {
+    uint64_t at = pc;
+    for (int i = 0; i < 16; ++i) {
+      uint8_t b[4] = {};
+      if (!t_.read(RemoteAddr(at), b, 2)) return false;
+      if (riscv::instruction_length(static_cast<uint16_t>(b[0] | b[1] << 8)) == 4 && !t_.read(RemoteAddr(at + 2), b + 2, 2))
+        return false;
+      const riscv::Instruction insn = decoder_.decode(b, 4, at);
+      if (insn.length == 0) return false;
+      if (insn.flow == riscv::Flow::kStoreConditional) return false;
+      if (i == 0 && insn.flow != riscv::Flow::kNext) return false;
+      if (insn.flow != riscv::Flow::kNext) return true;
+      at += insn.length;
+    }
+    return true;
+  }
+
+  Status start_interval(uint64_t at) {
+    spec_ = SliceSpec{};
+    spec_done_ = false;
+    spec_.program = o_.argv.empty() ? "" : o_.argv[0];
+    spec_.start = at;
+    spec_.exact = summary_.exact;
+    auto regs = capture_regs(t_, "interval");
+    if (!regs) return regs.error();
+    regs->icount = at;
+    spec_.start_regs = *regs;
+    return pages_.begin_interval();
+  }
+
+  Status finish_interval(RegsRecord end_regs, uint64_t at, SliceSpec::EndKind kind) {
+    if (kind == SliceSpec::EndKind::kPcRegs) {
+      uint8_t b[2];
+      HWSLICE_TRY(t_.read(RemoteAddr(end_regs.pc), b, 2));
+      const unsigned len = riscv::instruction_length(static_cast<uint16_t>(b[0] | b[1] << 8));
+      HWSLICE_TRY(pages_.include(end_regs.pc, len, true));
+      HWSLICE_TRY(pages_.include(end_regs.pc + len, 2, true));
+    } else {
+      HWSLICE_TRY(pages_.include(end_regs.pc, 4, true));
+    }
+    // The vDSO's data pages cannot be protected or read through ptrace;
+    // when the interval ran vDSO code, the slice gets them zero-filled, which
+    // makes the vDSO take its syscall fallback (see docs/slices.md).
+    std::vector<SlicePage> pages = pages_.pages();
+    bool vdso = false;
+    for (const SlicePage& p : pages)
+      for (const AddressRange& m : pages_.mappings_seen())
+        if (m.name == "[vdso]" && p.addr >= m.start && p.addr < m.end) vdso = true;
+    if (vdso)
+      for (const AddressRange& m : pages_.mappings_seen())
+        if (m.name.rfind("[vvar", 0) == 0)
+          for (uint64_t a = m.start; a < m.end; a += kPageSize) {
+            SlicePage z;
+            z.addr = a;
+            z.prot = PROT_READ;
+            z.read = true;
+            z.data.assign(kPageSize, 0);
+            pages.push_back(std::move(z));
+          }
+    std::sort(pages.begin(), pages.end(), [](const SlicePage& a, const SlicePage& b) { return a.addr < b.addr; });
+    end_regs.icount = at;
+    spec_.end = at;
+    spec_.end_regs = end_regs;
+    spec_.end_kind = kind;
+    spec_.pages = std::move(pages);
+    auto digest = digest_pages(t_, pages_.written_pages(), pages_.async_areas());
+    if (!digest) return digest.error();
+    spec_.digest_ranges = std::move(digest->first);
+    spec_.digest = digest->second;
+    spec_.mappings = pages_.mappings_seen();
+    spec_done_ = true;
+    ++slices_;
+    HWSLICE_TRY(on_slice_(std::move(spec_)));
+    return ok_status();
+  }
+
+  // A stop where an interval may end or start.
+  Status at_stop() {
+    auto pos = position();
+    if (!pos) return pos.error();
+    if (o_.progress) o_.progress(*pos, slices_);
+    if (*pos < next_boundary_) return ok_status();
+    auto regs = capture_regs(t_, "interval");
+    if (!regs) return regs.error();
+    if (recording_) {
+      if (!suitable_end(regs->pc)) {  // the next stop will do
+        if (debug_) std::fprintf(stderr, "hwslice: debug: pc %llx at %llu cannot end an interval\n",
+                                 static_cast<unsigned long long>(regs->pc), static_cast<unsigned long long>(*pos));
+        return ok_status();
+      }
+      HWSLICE_TRY(finish_interval(*regs, *pos, SliceSpec::EndKind::kPcRegs));
+      const uint64_t index = o_.interval ? *pos / o_.interval : 0;
+      if (o_.wanted.empty()) {
+        HWSLICE_TRY(start_interval(*pos));
+        next_boundary_ = *pos + o_.interval;
+        return ok_status();
+      }
+      // SimPoint: run natively (no page tracking) to the next chosen interval.
+      recording_ = false;
+      HWSLICE_TRY(pages_.restore_all());
+      next_boundary_ = first_start(index + 1);
+      if (next_boundary_ > *pos) return ok_status();
+    }
+    // Start of a chosen interval (its warm-up included).
+    recording_ = true;
+    HWSLICE_TRY(start_interval(*pos));
+    next_boundary_ = *pos + o_.interval + o_.warmup;
+    return ok_status();
+  }
+
+  const bool debug_ = std::getenv("HWSLICE_DEBUG") != nullptr;
+  const IntervalOptions& o_;
+  const std::function<Status(SliceSpec&&)>& on_slice_;
+  Tracee& t_;
+  const riscv::Decoder& decoder_;
+  PageTracker pages_;
+  std::unique_ptr<PerfCounter> counter_;
+  IntervalSummary summary_;
+  SliceSpec spec_;
+  bool spec_done_ = false;
+  bool recording_ = false;
+  uint64_t next_boundary_ = 0;
+  uint64_t slices_ = 0;
+  uint64_t restarts_ = 0;
+  WaitStatus last_{};
+  double rate_ = 1e9;  // QEMU icount shift=0 and real boards: about 1e9 per second
+};
+
+}  // namespace
+
+Result<IntervalSummary> trace_intervals(const IntervalOptions& options,
+                                        const std::function<Status(SliceSpec&&)>& on_slice) {
+  if (options.interval == 0) return Error("the interval length must be at least 1");
+  auto decoder = riscv::Decoder::create();
+  if (!decoder) return decoder.error();
+  const unsigned ptrace_options = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
+  auto tracee = Tracee::spawn(options.argv, ptrace_options, options.no_aslr);
+  if (!tracee) return tracee.error();
+  // The tracer waits for SIGCHLD with a timeout (sigtimedwait), so it is
+  // blocked here, after the program started with the usual mask.
+  sigset_t chld, old;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  pthread_sigmask(SIG_BLOCK, &chld, &old);
+  struct Unblock {
+    sigset_t mask;
+    ~Unblock() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+  } unblock{old};
+
+  // On a single core the woken tracer must preempt the program at once, or
+  // its timer stops come as late as the scheduler's time slice (intervals far
+  // longer than asked): the program runs under SCHED_IDLE, which any waking
+  // normal task preempts. That changes only how the CPU is shared, not what
+  // the program does; no privilege is needed to lower a child's policy.
+  sched_param idle{};
+  (void)::sched_setscheduler(tracee->pid(), SCHED_IDLE, &idle);
+  IntervalTracer it(options, on_slice, *tracee, **decoder);
+  if (auto s = it.init(); !s) {
+    tracee->kill();
+    return s.error();
+  }
+  SyscallTracerOptions sopt;
+  sopt.hooks = &it;
+  sopt.allow_unknown = options.allow_unknown;
+  sopt.interrupted = options.interrupted;
+  SyscallTracer tracer(*tracee, it, sopt);
+  auto r = tracer.run();
+  if (!r) return r.error();
+  HWSLICE_TRY(it.finish_at_exit());
+  IntervalSummary s = it.summary();
+  s.exit = *r;
+  return s;
+}
+
+}  // namespace hwslice

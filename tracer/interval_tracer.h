@@ -1,0 +1,66 @@
+// IntervalTracer: runs a program under the syscall tracer with page tracking
+// and cuts its execution into intervals of about N user instructions; each
+// interval becomes a SliceSpec (pages, syscalls, registers at both ends).
+//
+// Where an interval ends (docs/slice-format.md, "end point"): at the first
+// tracer stop at or after start + N whose instruction can carry the slice's
+// end breakpoint (not a branch, jump, ecall or inside an LR/SC sequence).
+// Stops come from page faults and, in code that touches no new page, from a
+// stop the tracer requests with a timer (SIGSTOP, never delivered). So
+// intervals are at least N long and usually only a little longer; their
+// exact start and end are recorded. The last interval ends at the program's
+// exit call.
+//
+// Counting: a perf counter of the tracee's user instructions
+// (exclude_kernel), paused while the tracer injects syscalls; ecalls the
+// program runs twice because of the tracer (a call re-run after its buffers
+// were opened, a restarted call) are subtracted. Without user-only counting
+// (no Sscofpmf) the counter includes the kernel's instructions and positions
+// are marked inexact.
+//
+// Contract: the program runs to its end (output and exit status as
+// untraced); on any error the tracee is killed and nothing is left behind.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "slicer/slice_spec.h"
+#include "tracer/result.h"
+#include "tracer/trace_record.h"
+
+namespace hwslice {
+
+struct IntervalOptions {
+  std::vector<std::string> argv;
+  uint64_t interval = 10'000'000;       // N
+  // Interval indices to record (SimPoint); empty: all. Intervals in between
+  // run without page tracking.
+  std::set<uint64_t> wanted;
+  uint64_t warmup = 0;                  // with `wanted`: start this many instructions earlier
+  bool allow_unknown = false;
+  bool no_aslr = true;
+  const std::atomic<bool>* interrupted = nullptr;
+  // Called with the position now and then (progress display).
+  std::function<void(uint64_t position, uint64_t slices)> progress;
+};
+
+struct IntervalSummary {
+  ExitRecord exit;
+  uint64_t instructions = 0;  // program instructions counted in total
+  bool exact = true;
+  uint64_t faults = 0, injections = 0, timer_stops = 0, syscalls = 0;
+  std::string counter;        // "user", "all" or "none"
+};
+
+// `on_slice` receives each interval as soon as it ends; an Error from it stops
+// tracing (the program is killed).
+Result<IntervalSummary> trace_intervals(const IntervalOptions& options,
+                                        const std::function<Status(SliceSpec&&)>& on_slice);
+
+}  // namespace hwslice

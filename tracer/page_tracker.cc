@@ -1,0 +1,500 @@
+#include "tracer/page_tracker.h"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "tracer/riscv_isa.h"
+#include "tracer/syscall_injector.h"
+
+namespace hwslice {
+namespace {
+
+constexpr uint64_t page_down(uint64_t a) { return a & ~(kPageSize - 1); }
+constexpr uint64_t page_up(uint64_t a) { return (a + kPageSize - 1) & ~(kPageSize - 1); }
+constexpr long kSysBrk = 214, kSysMremap = 216, kSysMadvise = 233;
+constexpr long kSysReadv = 65, kSysWritev = 66, kSysPreadv = 69, kSysPwritev = 70, kSysPreadv2 = 286,
+               kSysPwritev2 = 287;
+constexpr int kMadvDontneed = 4, kMadvFree = 8;
+constexpr uint64_t kMaxBuffer = 64ull << 20;  // larger "sizes" are not sizes
+constexpr uint64_t kMinSpan = 512;            // strings and structs behind a pointer
+
+std::string addr_text(uint64_t v) { return "0x" + to_hex(v); }
+
+// Calls whose pointer arguments name address ranges, not buffers the kernel
+// reads or writes.
+bool is_memory_call(long nr) {
+  switch (nr) {
+    case 214: case 215: case 216: case 222: case 226: case 227: case 228: case 229: case 230: case 231:
+    case 232: case 233: case 283: case 284: return true;  // brk munmap mremap mmap mprotect msync mlock... madvise
+    default: return false;
+  }
+}
+
+// The argument holding a buffer whose size is the next argument, or -1.
+int sized_buffer_arg(long nr) {
+  switch (nr) {
+    case 63: case 64: case 67: case 68: case 61: case 206: case 207: return 1;  // read write pread pwrite getdents64 sendto recvfrom
+    case 17: case 278: return 0;                                               // getcwd getrandom
+    case 78: return 2;                                                         // readlinkat
+    default: return -1;
+  }
+}
+
+int prot_of(const Mapping& m) {
+  return (m.read ? PROT_READ : 0) | (m.write ? PROT_WRITE : 0) | (m.exec ? PROT_EXEC : 0);
+}
+
+}  // namespace
+
+Result<int64_t> PageTracker::inject(long nr, const std::array<uint64_t, 6>& args) {
+  if (guard_) guard_(false);
+  auto r = inject_syscall(tracee_, RemoteAddr(scratch_), nr, args);
+  if (guard_) guard_(true);
+  ++injections_;
+  if (!r && std::getenv("HWSLICE_DEBUG")) {
+    std::ifstream maps("/proc/" + std::to_string(tracee_.pid()) + "/maps");
+    std::string line, all;
+    while (std::getline(maps, line)) all += "\n  " + line;
+    return Error(r.error().message() + " (syscall " + std::to_string(nr) + " " + addr_text(args[0]) + " " +
+                 addr_text(args[1]) + " " + std::to_string(args[2]) + "; tracer page " + addr_text(scratch_) +
+                 "; maps:" + all + ")");
+  }
+  return r;
+}
+
+Status PageTracker::init() {
+  auto regs = tracee_.regs();
+  if (!regs) return regs.error();
+  if (guard_) guard_(false);
+  auto page = inject_syscall(tracee_, RemoteAddr(regs->pc()), riscv::kSysMmap,
+                             {0, kPageSize, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+                              static_cast<uint64_t>(-1), 0});
+  if (guard_) guard_(true);
+  if (!page) return page.error().wrap("making the tracer's code page");
+  if (*page < 0 && *page > -4096)
+    return Error("making the tracer's code page in pid " + std::to_string(tracee_.pid()) + " failed", -*page);
+  scratch_ = static_cast<uint64_t>(*page);
+  // At the exec stop execve has not returned yet: the injection let it
+  // return (into the injected code), so its result, 0, which the program
+  // sees in a0 at entry (rtld_fini for _start), is put in place here.
+  auto after = tracee_.regs();
+  if (!after) return after.error();
+  after->set_x(riscv::kA0, 0);
+  HWSLICE_TRY(tracee_.set_regs(*after));
+  return load_maps();
+}
+
+Status PageTracker::load_maps() {
+  auto maps = read_maps(tracee_.pid());
+  if (!maps) return maps.error();
+  ranges_.clear();
+  for (const Mapping& m : *maps) {
+    if (is_tracer_page(m.start)) continue;
+    note_seen(Range{m.start, m.end, prot_of(m), m.path});
+    // The vDSO's data pages can be neither protected nor read by ptrace;
+    // they are not tracked (see IntervalTracer for how slices get them).
+    if (m.path.rfind("[vvar", 0) == 0 || m.path == "[vsyscall]") continue;
+    ranges_.push_back(Range{m.start, m.end, prot_of(m), m.path});
+  }
+  return ok_status();
+}
+
+void PageTracker::note_seen(const Range& r) {
+  for (AddressRange& s : seen_)
+    if (s.start <= r.start && r.end <= s.end) return;
+  seen_.push_back(AddressRange{r.start, r.end, r.path});
+}
+
+const PageTracker::Range* PageTracker::find(uint64_t addr) const {
+  for (const Range& r : ranges_)
+    if (addr >= r.start && addr < r.end) return &r;
+  return nullptr;
+}
+
+Status PageTracker::protect_range(uint64_t start, uint64_t end, int prot) {
+  if (start >= end) return ok_status();
+  // Pinned pages (the rseq area) keep their access even for an instant: the
+  // kernel updates them on the return from every injected syscall.
+  auto pin = pinned_.lower_bound(start);
+  if (pin != pinned_.end() && *pin < end && (prot & (PROT_READ | PROT_WRITE)) != (PROT_READ | PROT_WRITE)) {
+    const uint64_t p = *pin;
+    HWSLICE_TRY(protect_range(start, p, prot));
+    return protect_range(p + kPageSize, end, prot);
+  }
+  auto r = inject(riscv::kSysMprotect, {start, end - start, static_cast<uint64_t>(prot), 0, 0, 0});
+  if (!r) return r.error();
+  if (*r < 0)
+    return Error("mprotect " + addr_text(start) + "-" + addr_text(end) + " in pid " + std::to_string(tracee_.pid()),
+                 static_cast<int>(-*r));
+  return ok_status();
+}
+
+Status PageTracker::begin_interval() {
+  touched_.clear();
+  // Only pages given back need protecting again; at the first interval,
+  // every mapping.
+  if (!armed_) {
+    // Everything has the program's own protection now (first interval, or
+    // after restore_all): the mappings are read afresh.
+    HWSLICE_TRY(load_maps());
+    armed_ = true;
+    for (const Range& r : ranges_) {
+      if (r.prot == 0 || r.path == "[vvar]" || r.path == "[vvar_vclock]" || r.path == "[vsyscall]") continue;
+      HWSLICE_TRY(protect_range(r.start, r.end, PROT_NONE));
+    }
+  } else {
+    // Runs of consecutive given-back pages are protected with one call.
+    auto it = granted_.begin();
+    while (it != granted_.end()) {
+      uint64_t start = it->first, end = start + kPageSize;
+      auto next = std::next(it);
+      while (next != granted_.end() && next->first == end) {
+        end += kPageSize;
+        ++next;
+      }
+      HWSLICE_TRY(protect_range(start, end, PROT_NONE));
+      it = next;
+    }
+  }
+  granted_.clear();
+  // Pages the kernel writes on its own on every return to user mode (the
+  // rseq area) must never be protected: a failed rseq update kills the
+  // program with SIGSEGV.
+  for (uint64_t p : pinned_)
+    if (find(p)) HWSLICE_TRY(open_page(p, find(p)->prot, 'k'));
+  return ok_status();
+}
+
+Status PageTracker::open_page(uint64_t page, int want, char kind) {
+  const Range* r = find(page);
+  if (!r) return Error("page " + addr_text(page) + " is not mapped in pid " + std::to_string(tracee_.pid()));
+  int& given = granted_[page];
+  const int next = (given | want) & r->prot;
+  if (next != given) {
+    HWSLICE_TRY(protect_range(page, page + kPageSize, next));
+    given = next;
+  }
+  if (!touched_.count(page) && !record_page(page))
+    return Error("cannot read page " + addr_text(page) + " of pid " + std::to_string(tracee_.pid()));
+  SlicePage& p = touched_[page];
+  switch (kind) {
+    case 'x': p.exec = true; break;
+    case 'r':
+      p.read = true;
+      if (want & PROT_WRITE) p.write = true;  // may be written from now on without a fault
+      break;
+    case 'w': p.read = p.write = true; break;
+    default: p.kernel = true; break;
+  }
+  return ok_status();
+}
+
+bool PageTracker::record_page(uint64_t page) {
+  const Range* r = find(page);
+  SlicePage p;
+  p.addr = page;
+  p.prot = r ? r->prot : PROT_READ;
+  p.data.resize(kPageSize);
+  // A page past the end of a mapped file cannot be read (EIO): not recorded.
+  if (!tracee_.read(RemoteAddr(page), p.data.data(), p.data.size())) return false;
+  touched_[page] = std::move(p);
+  return true;
+}
+
+Result<bool> PageTracker::on_fault(const siginfo_t& info, uint64_t pc) {
+  if (info.si_signo != SIGSEGV || info.si_code != SEGV_ACCERR) return false;
+  const uint64_t addr = reinterpret_cast<uint64_t>(info.si_addr);
+  if (!find(addr)) HWSLICE_TRY(refresh_maps());  // e.g. the stack grew into a new, protected page
+  const Range* r = find(addr);
+  if (!r || r->prot == 0) return false;
+  const uint64_t page = page_down(addr);
+
+  uint8_t code[4] = {};
+  uint32_t bits = 0;
+  if (tracee_.read(RemoteAddr(pc), code, 2)) {
+    const unsigned len = riscv::instruction_length(static_cast<uint16_t>(code[0] | code[1] << 8));
+    if (len == 4) (void)tracee_.read(RemoteAddr(pc + 2), code + 2, 2);
+    bits = code[0] | code[1] << 8 | code[2] << 16 | static_cast<uint32_t>(code[3]) << 24;
+  }
+  const auto given = granted_.find(page);
+  const bool can_exec = given != granted_.end() && (given->second & PROT_EXEC);
+  const bool fetch = (page == page_down(pc) || page == page_down(pc + 2)) && !can_exec;
+  int want = 0;
+  char kind = 'r';
+  if (fetch) {
+    want = PROT_EXEC;
+    kind = 'x';
+  } else {
+    switch (riscv::memory_access(bits)) {
+      // LR/SC and AMOs get write access at once: a second fault between an
+      // lr and its sc would clear the reservation and change the path.
+      case riscv::MemAccess::kStore:
+      case riscv::MemAccess::kAtomic: want = PROT_READ | PROT_WRITE; kind = 'w'; break;
+      // A read of writable memory gets write access too: a later write to
+      // the page (e.g. the sc of an lr/sc pair after a plain load) must not
+      // fault again, and the page is counted as possibly written.
+      default: want = (r->prot & PROT_WRITE) ? PROT_READ | PROT_WRITE : PROT_READ; kind = 'r'; break;
+    }
+  }
+  if ((want & r->prot) != want) return false;  // the program's own fault (e.g. a write to text)
+  if (given != granted_.end() && (given->second & want) == want) return false;
+  ++faults_;
+  if (std::getenv("HWSLICE_DEBUG"))
+    std::fprintf(stderr, "hwslice: debug: fault %c at %llx pc %llx insn %08x\n", kind,
+                 static_cast<unsigned long long>(addr), static_cast<unsigned long long>(pc), bits);
+  HWSLICE_TRY(open_page(page, want, kind));
+  return true;
+}
+
+Status PageTracker::before_call(long nr, const std::array<uint64_t, 6>& args) {
+  std::vector<std::pair<uint64_t, uint64_t>> spans;  // [start, end)
+  if (nr == kSysReadv || nr == kSysWritev || nr == kSysPreadv || nr == kSysPwritev || nr == kSysPreadv2 ||
+      nr == kSysPwritev2) {
+    const uint64_t count = std::min<uint64_t>(args[2], 1024);
+    spans.emplace_back(args[1], args[1] + count * sizeof(iovec));
+    std::vector<iovec> iov(count);
+    if (count && tracee_.read(RemoteAddr(args[1]), iov.data(), count * sizeof(iovec)))
+      for (const iovec& v : iov)
+        if (v.iov_len) spans.emplace_back(reinterpret_cast<uint64_t>(v.iov_base),
+                                          reinterpret_cast<uint64_t>(v.iov_base) + v.iov_len);
+  } else if (!is_memory_call(nr)) {
+    const int sized = sized_buffer_arg(nr);
+    for (int i = 0; i < 6; ++i) {
+      if (!find(args[i])) continue;
+      uint64_t len = kMinSpan;
+      if (i == sized && args[i + 1] <= kMaxBuffer) len = std::max(len, args[i + 1]);
+      spans.emplace_back(args[i], args[i] + len);
+    }
+  }
+  std::set<uint64_t> pages;
+  for (auto [start, end] : spans) {
+    for (uint64_t p = page_down(start); p < end && p >= page_down(start); p += kPageSize) {
+      const Range* r = find(p);
+      if (!r || r->prot == 0 || is_tracer_page(p)) continue;
+      auto g = granted_.find(p);
+      if (g == granted_.end() || g->second != r->prot) pages.insert(p);
+    }
+  }
+  constexpr long kSysRseq = 293;
+  if (nr == kSysRseq && args[0] != 0 && args[2] == 0) {
+    for (uint64_t p = page_down(args[0]); p < args[0] + args[1]; p += kPageSize) pinned_.insert(p);
+    async_.emplace_back(args[0], args[1]);
+  }
+  if (pages.empty()) return ok_status();
+
+  // Turn the call into a no-op, open the pages at its exit stop, then run
+  // the ecall again up to its entry stop.
+  auto regs = tracee_.regs();
+  if (!regs) return regs.error();
+  const riscv::IntRegisters at_entry = *regs;
+  auto skip = at_entry;
+  skip.set_x(riscv::kA7, static_cast<uint64_t>(-1));
+  HWSLICE_TRY(tracee_.set_regs(skip));
+  HWSLICE_TRY(tracee_.syscall());
+  auto st = tracee_.wait();
+  if (!st) return st.error();
+  if (st->kind() != WaitStatus::Kind::kSyscallStop)
+    return Error("expected the exit of a skipped syscall, but tracee " + tracee_.state_line());
+  // Opened for the kernel only: after the call they get their previous
+  // access back, so the program's own first touch is still seen.
+  for (uint64_t p : pages) {
+    auto g = granted_.find(p);
+    opened_.emplace_back(p, g == granted_.end() ? 0 : g->second);
+    const int prot = find(p)->prot;
+    HWSLICE_TRY(protect_range(p, p + kPageSize, prot));
+    granted_[p] = prot;
+  }
+  auto again = at_entry;
+  again.set_pc(at_entry.pc() - 4);
+  again.set_x(riscv::kA0, args[0]);
+  again.set_x(riscv::kA7, static_cast<uint64_t>(nr));
+  HWSLICE_TRY(tracee_.set_regs(again));
+  while (true) {
+    HWSLICE_TRY(tracee_.syscall());
+    st = tracee_.wait();
+    if (!st) return st.error();
+    if (tracee_.take_requested_stop(*st)) continue;
+    break;
+  }
+  if (st->kind() != WaitStatus::Kind::kSyscallStop)
+    return Error("expected the repeated syscall's entry, but tracee " + tracee_.state_line());
+  if (std::getenv("HWSLICE_DEBUG")) {
+    auto now = tracee_.regs();
+    auto info = tracee_.syscall_info();
+    std::fprintf(stderr, "hwslice: debug: re-ran syscall %ld at %llx for %zu pages: now pc %llx a0 %llx a7 %llx op %d nr %lld\n", nr,
+                 static_cast<unsigned long long>(at_entry.pc() - 4), pages.size(),
+                 static_cast<unsigned long long>(now ? now->pc() : 0), static_cast<unsigned long long>(now ? now->x(10) : 0),
+                 static_cast<unsigned long long>(now ? now->x(17) : 0), info ? info->op : -1,
+                 info ? static_cast<long long>(info->entry.nr) : -1);
+  }
+  ++reexecuted_;
+  return ok_status();
+}
+
+Status PageTracker::refresh_maps() {
+  auto maps = read_maps(tracee_.pid());
+  if (!maps) return maps.error();
+  // Growth of an existing mapping (the stack): a vma that overlaps a known
+  // range but starts lower extends it with the same protection.
+  for (const Mapping& m : *maps) {
+    if (is_tracer_page(m.start)) continue;
+    for (Range& r : ranges_)
+      if (m.start < r.start && m.end > r.start && m.end <= r.end) {
+        r.start = m.start;
+        note_seen(r);
+      }
+  }
+  return ok_status();
+}
+
+Status PageTracker::after_call(SyscallRecord& rec) {
+  // Pages the kernel wrote are in the slice (the replay writes into them);
+  // their content is taken after the write, which replay repeats exactly.
+  for (const MemWrite& w : rec.writes)
+    for (uint64_t p = page_down(w.addr); p < w.addr + w.data.size(); p += kPageSize)
+      if (find(p)) {
+        if (!touched_.count(p) && !record_page(p)) continue;
+        touched_[p].kernel = true;
+        touched_[p].write = true;
+      }
+  // The slice performs writes to stdout/stderr for real (echo): the pages
+  // they read are in it too.
+  const bool echo = (rec.nr == 64 || rec.nr == 66) && (rec.args[0] == 1 || rec.args[0] == 2);
+  for (auto [p, before] : opened_) {
+    if (!find(p)) continue;
+    if (echo && (touched_.count(p) || record_page(p))) touched_[p].kernel = true;
+    HWSLICE_TRY(protect_range(p, p + kPageSize, before & find(p)->prot));
+    if (before) granted_[p] = before;
+    else granted_.erase(p);
+  }
+  opened_.clear();
+  const int64_t ret = static_cast<int64_t>(rec.ret);
+  if (ret < 0 && ret > -4096) return ok_status();
+
+  // Keeps the model of the program's own protections and protects what is
+  // new. `replace` pages already touched get their new content as a write.
+  auto set_range = [&](uint64_t start, uint64_t end, int prot, const std::string& path, bool replaced) -> Status {
+    start = page_down(start);
+    end = page_up(end);
+    if (start >= end) return ok_status();
+    std::vector<Range> next;
+    for (const Range& r : ranges_) {
+      if (r.end <= start || r.start >= end) {
+        next.push_back(r);
+        continue;
+      }
+      if (r.start < start) next.push_back(Range{r.start, start, r.prot, r.path});
+      if (r.end > end) next.push_back(Range{end, r.end, r.prot, r.path});
+    }
+    if (prot >= 0) next.push_back(Range{start, end, prot, path});
+    std::sort(next.begin(), next.end(), [](const Range& a, const Range& b) { return a.start < b.start; });
+    ranges_ = std::move(next);
+    if (prot >= 0) note_seen(Range{start, end, prot, path});
+    // Given-back pages keep what they were given, within the new protection.
+    std::vector<std::pair<uint64_t, int>> keep;
+    for (auto it = granted_.lower_bound(start); it != granted_.end() && it->first < end;) {
+      if (prot > 0) keep.emplace_back(it->first, it->second & prot);
+      it = granted_.erase(it);
+    }
+    if (prot > 0) {
+      HWSLICE_TRY(protect_range(start, end, PROT_NONE));
+      for (auto [p, g] : keep)
+        if (g) {
+          HWSLICE_TRY(protect_range(p, p + kPageSize, g));
+          granted_[p] = g;
+        }
+    }
+    if (replaced) {
+      for (auto it = touched_.lower_bound(start); it != touched_.end() && it->first < end; ++it) {
+        MemWrite w{it->first, std::vector<uint8_t>(kPageSize)};
+        if (prot > 0 && !tracee_.read(RemoteAddr(it->first), w.data.data(), kPageSize)) continue;
+        rec.writes.push_back(std::move(w));
+      }
+    }
+    return ok_status();
+  };
+
+  switch (rec.nr) {
+    case riscv::kSysMmap:
+      return set_range(rec.ret, rec.ret + rec.args[1], static_cast<int>(rec.args[2] & 7), "", true);
+    case riscv::kSysMprotect: return set_range(rec.args[0], rec.args[0] + rec.args[1], static_cast<int>(rec.args[2] & 7),
+                                               find(rec.args[0]) ? find(rec.args[0])->path : "", false);
+    case riscv::kSysMunmap: return set_range(rec.args[0], rec.args[0] + rec.args[1], -1, "", false);
+    case kSysMremap: {
+      const Range* old = find(rec.args[0]);
+      const int prot = old ? old->prot : PROT_READ | PROT_WRITE;
+      const std::string path = old ? old->path : "";
+      HWSLICE_TRY(set_range(rec.args[0], rec.args[0] + rec.args[1], -1, "", false));
+      return set_range(rec.ret, rec.ret + rec.args[2], prot, path, true);
+    }
+    case kSysBrk: {
+      // The heap is [start, brk): find the range ending at the old break.
+      const uint64_t brk = page_up(rec.ret);
+      for (const Range& r : ranges_)
+        if (r.path == "[heap]") {
+          if (brk > r.end) return set_range(r.end, brk, PROT_READ | PROT_WRITE, "[heap]", false);
+          if (brk < r.end) return set_range(brk, r.end, -1, "", false);
+          return ok_status();
+        }
+      // No heap yet: the first growth creates it right at the initial break.
+      if (rec.args[0] != 0) {
+        auto maps = read_maps(tracee_.pid());
+        if (!maps) return maps.error();
+        for (const Mapping& m : *maps)
+          if (m.path == "[heap]") return set_range(m.start, m.end, PROT_READ | PROT_WRITE, "[heap]", false);
+      }
+      return ok_status();
+    }
+    case kSysMadvise:
+      if (static_cast<int>(rec.args[2]) == kMadvDontneed || static_cast<int>(rec.args[2]) == kMadvFree) {
+        // The pages read back as zeros (private anonymous memory).
+        for (auto it = touched_.lower_bound(page_down(rec.args[0]));
+             it != touched_.end() && it->first < rec.args[0] + rec.args[1]; ++it)
+          rec.writes.push_back(MemWrite{it->first, std::vector<uint8_t>(kPageSize)});
+      }
+      return ok_status();
+    default: return ok_status();
+  }
+}
+
+Status PageTracker::include(uint64_t addr, uint64_t len, bool exec) {
+  for (uint64_t p = page_down(addr); p < addr + len; p += kPageSize) {
+    if (!touched_.count(p) && !record_page(p))
+      return Error("cannot read page " + addr_text(p) + " of pid " + std::to_string(tracee_.pid()));
+    if (exec) touched_[p].exec = true;
+  }
+  return ok_status();
+}
+
+std::vector<SlicePage> PageTracker::pages() const {
+  std::vector<SlicePage> out;
+  out.reserve(touched_.size());
+  for (const auto& [addr, p] : touched_) out.push_back(p);
+  return out;
+}
+
+std::vector<uint64_t> PageTracker::written_pages() const {
+  std::vector<uint64_t> out;
+  for (const auto& [addr, p] : touched_)
+    if (p.write || p.kernel) out.push_back(addr);
+  return out;
+}
+
+Status PageTracker::restore_all() {
+  for (const Range& r : ranges_) {
+    if (r.prot == 0 || r.path == "[vvar]" || r.path == "[vvar_vclock]" || r.path == "[vsyscall]") continue;
+    HWSLICE_TRY(protect_range(r.start, r.end, r.prot));
+  }
+  granted_.clear();
+  touched_.clear();
+  armed_ = false;
+  return ok_status();
+}
+
+}  // namespace hwslice

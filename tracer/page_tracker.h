@@ -1,0 +1,123 @@
+// PageTracker: learns which pages an interval touches, with ptrace and
+// protection faults (the design brief's page mode).
+//
+// At an interval start every mapping of the tracee is mprotect'ed PROT_NONE
+// (by syscall injection from a private code page). Each first access faults;
+// the tracer records the page (kind: exec/read/write, content before the
+// access), gives back just the access the instruction needs (never more than
+// the mapping's own protection) and lets the instruction run again.
+// Syscall buffers are opened before the call runs, so the kernel never sees
+// a protected buffer (a PROT_NONE buffer makes a syscall fail with EFAULT or
+// return short): for each argument that points into a protected page, the
+// range it may cover (the buffer and its size argument for read/write-like
+// calls, else 512 bytes; iovec arrays are followed; memory-management calls
+// have no buffers) is opened for the call and closed again after it. Pages
+// the kernel wrote join the interval (replay writes into them), and so do
+// the pages of writes to stdout/stderr (the slice performs those). Mappings
+// the program creates or changes (brk, mmap, mremap, mprotect, munmap) are
+// tracked from the calls' own arguments and kept protected.
+//
+// Contract:
+//  - All calls are made while the tracee is stopped. Injections need a
+//    signal, breakpoint or syscall-exit stop; before_call, at a syscall-entry
+//    stop, therefore turns the call into a no-op (a7 = -1), injects at its
+//    exit stop, puts the registers back to the ecall and runs to the entry
+//    stop of the same call again: the program executes that ecall twice,
+//    which reexecuted_ecalls() counts for the owner's instruction count.
+//  - restore_all() gives every mapping its own protection back; the
+//    destructor does not (the tracee may be gone): the owner calls it before
+//    detaching, so no protection is ever left behind.
+//  - Injected syscalls are not program instructions: the owner's counter
+//    must not count them (see set_injection_guard).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tracer/address_space.h"
+#include "tracer/result.h"
+#include "tracer/tracee.h"
+#include "slicer/slice_spec.h"
+
+namespace hwslice {
+
+inline constexpr uint64_t kPageSize = 4096;
+
+class PageTracker {
+ public:
+  explicit PageTracker(Tracee& tracee) : tracee_(tracee) {}
+
+  // Allocates the private injection page (at the tracee's current pc first)
+  // and reads the mappings. The tracee must be stopped at its exec event or
+  // a signal stop.
+  Status init();
+  // Called around every injected syscall (e.g. to pause a counter).
+  void set_injection_guard(std::function<void(bool running)> guard) { guard_ = std::move(guard); }
+
+  // Starts an interval: forgets the touched pages and protects everything.
+  Status begin_interval();
+  // A SIGSEGV stop: when it is one of ours, records and opens the page and
+  // returns true; false means it is the program's own fault.
+  Result<bool> on_fault(const siginfo_t& info, uint64_t pc);
+  // At a syscall-entry stop: opens (and records) the pages the call's
+  // arguments may point to; returns at the entry stop of the same call.
+  Status before_call(long nr, const std::array<uint64_t, 6>& args);
+  // At a syscall-exit stop: pages the kernel wrote, and mapping changes; a
+  // call that replaced the content of pages already touched (mmap over them,
+  // madvise DONTNEED) gets that content added to its writes.
+  Status after_call(SyscallRecord& rec);
+  // Makes sure the page holding [addr, addr+len) is in the interval (e.g. the
+  // code page of the end point), recording its current content.
+  Status include(uint64_t addr, uint64_t len, bool exec);
+  // Pages of the interval so far, sorted; content as at the interval start.
+  std::vector<SlicePage> pages() const;
+  // Pages written by the program or the kernel during the interval.
+  std::vector<uint64_t> written_pages() const;
+  // Gives every mapping its own protection back.
+  Status restore_all();
+  // Union of all mappings seen (without the tracer's own page).
+  const std::vector<AddressRange>& mappings_seen() const { return seen_; }
+  uint64_t injections() const { return injections_; }
+  uint64_t faults() const { return faults_; }
+  uint64_t reexecuted_ecalls() const { return reexecuted_; }
+  // Memory the kernel rewrites without a syscall (registered rseq areas).
+  const std::vector<std::pair<uint64_t, uint64_t>>& async_areas() const { return async_; }
+  bool is_tracer_page(uint64_t addr) const { return addr >= scratch_ && addr < scratch_ + kPageSize; }
+
+ private:
+  struct Range {
+    uint64_t start, end;
+    int prot;  // the program's protection
+    std::string path;
+  };
+  Result<int64_t> inject(long nr, const std::array<uint64_t, 6>& args);
+  Status refresh_maps();
+  Status load_maps();
+  const Range* find(uint64_t addr) const;
+  // Opens `page` for `want` (PROT_* bits, limited to the mapping's own) and
+  // records it at its first touch.
+  Status open_page(uint64_t page, int want, char kind);
+  // Records `page` with its current content; false when it cannot be read.
+  bool record_page(uint64_t page);
+  Status protect_range(uint64_t start, uint64_t end, int prot);
+  void note_seen(const Range& r);
+
+  Tracee& tracee_;
+  std::function<void(bool)> guard_;
+  uint64_t scratch_ = 0;
+  bool armed_ = false;  // every mapping was protected once
+  std::vector<Range> ranges_;
+  std::map<uint64_t, int> granted_;       // page -> protection given back
+  std::map<uint64_t, SlicePage> touched_; // page -> first-touch record
+  std::set<uint64_t> pinned_;             // never protected (rseq area)
+  std::vector<std::pair<uint64_t, uint64_t>> async_;
+  std::vector<std::pair<uint64_t, int>> opened_;  // opened for the current call: page, access before
+  std::vector<AddressRange> seen_;
+  uint64_t injections_ = 0, faults_ = 0, reexecuted_ = 0;
+};
+
+}  // namespace hwslice
