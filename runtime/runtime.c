@@ -474,15 +474,22 @@ static void replay(struct hws_regs* regs, int near_site) {
   const unsigned char* p = replay_cur + sizeof(struct hws_call);
   for (uint64_t i = 0; i < c->nwrites; i++) {
     const struct hws_write* w = (const struct hws_write*)p;
-    /* Set-up checked that the write lies in one region. The kernel may
-     * write where the program cannot: open the pages for the copy. */
-    const struct hws_region* r = w->size ? region_of(w->addr, w->size) : 0;
-    const uint64_t prot = r ? region_prot(r) : HWS_PROT_WRITE;
-    const uint64_t first = w->addr & ~(HWS_PAGE - 1);
-    const uint64_t len = ((w->addr + w->size + HWS_PAGE - 1) & ~(HWS_PAGE - 1)) - first;
-    if (!(prot & HWS_PROT_WRITE)) sys3(HWS_SYS_MPROTECT, first, len, prot | HWS_PROT_WRITE);
-    memcpy((void*)(uintptr_t)w->addr, p + sizeof *w, w->size);
-    if (!(prot & HWS_PROT_WRITE)) sys3(HWS_SYS_MPROTECT, first, len, prot);
+    /* Set-up checked that every page of the write is in a region (a write
+     * may span several: pages of different protections, shared zero
+     * pages). The kernel may write where the program cannot: each page is
+     * opened for its part of the copy. */
+    for (uint64_t done = 0; done < w->size;) {
+      const uint64_t at = w->addr + done;
+      const uint64_t page = at & ~(HWS_PAGE - 1);
+      uint64_t n = page + HWS_PAGE - at;
+      if (n > w->size - done) n = w->size - done;
+      const struct hws_region* r = region_of(at, n);
+      const uint64_t prot = r ? region_prot(r) : HWS_PROT_WRITE;
+      if (!(prot & HWS_PROT_WRITE)) sys3(HWS_SYS_MPROTECT, page, HWS_PAGE, prot | HWS_PROT_WRITE);
+      memcpy((void*)(uintptr_t)at, p + sizeof *w + done, n);
+      if (!(prot & HWS_PROT_WRITE)) sys3(HWS_SYS_MPROTECT, page, HWS_PAGE, prot);
+      done += n;
+    }
     p += sizeof *w + ((w->size + 7) & ~7ULL);
   }
   if ((c->flags & HWS_CALL_ECHO) && (c->nr == HWS_SYS_WRITE || c->nr == HWS_SYS_WRITEV))
@@ -567,7 +574,11 @@ USED void hws_on_signal(long sig, void* infov, void* ucv) {
       hits++;
       struct hws_regs now;
       uc_to_regs(uc, &now);
-      if (regs_equal(&now, &cfg->end_regs, 0, 0)) {
+      /* The end is the hit with the recorded register file once every
+       * recorded call has been replayed: an earlier hit with the same
+       * registers (a loop whose state lives in memory, e.g. a buffer that
+       * wraps) but calls still to come is not it. */
+      if (replay_index == cfg->calls_count && regs_equal(&now, &cfg->end_regs, 0, 0)) {
         ov_fixed += sig_head();
         finish("ok", 1, 1, pc);
       }
@@ -662,6 +673,16 @@ static const struct hws_region* region_of(uint64_t addr, uint64_t size) {
   return 0;
 }
 
+/* Every page of [addr, addr+size) lies in some region. */
+static int pages_covered(uint64_t addr, uint64_t size) {
+  for (uint64_t page = addr & ~(HWS_PAGE - 1); page < addr + size; page += HWS_PAGE) {
+    const uint64_t from = page > addr ? page : addr;
+    const uint64_t to = page + HWS_PAGE < addr + size ? page + HWS_PAGE : addr + size;
+    if (!region_of(from, to - from)) return 0;
+  }
+  return 1;
+}
+
 static void check_config(void) {
   if (cfg->magic != HWS_MAGIC) setup_error("no slice configuration (bad magic) at ", (uint64_t)cfg, kHex);
   cfg_valid = 1;
@@ -683,7 +704,7 @@ static void check_config(void) {
       uint64_t padded = (wr->size + 7) & ~7ULL;
       if (padded < wr->size || (uint64_t)(end - p) - sizeof *wr < padded)
         setup_error("replay write data past the table at call ", i, kDecimal);
-      if (wr->size && !region_of(wr->addr, wr->size))
+      if (wr->size && !pages_covered(wr->addr, wr->size))
         setup_error("replay write outside the slice's regions: ", wr->addr, kHex);
       p += sizeof *wr + padded;
     }

@@ -6,7 +6,9 @@
 //   p_vaddr   = runtime_base (4 KiB aligned, a hole the program never used:
 //               [runtime_base, runtime_base + mem_size) must not meet any
 //               region, stub page or the program's mappings)
-//   p_offset  = a multiple of 4096
+//   p_offset  = 0: the image's first HWS_HEADER_RESERVE (0x100) bytes are
+//               zero and unused by the runtime; the slice's ELF header and
+//               program headers are written over them
 //   p_filesz  = file_size (bytes), p_memsz = mem_size (the rest is bss)
 //   p_flags   = R|W|X (code, data and bss share the segment)
 // The config block (struct hws_config) must start at exactly

@@ -1,6 +1,7 @@
 // Tests of the embedded runtime image (runtime_image.h): its sizes and that
 // the entry and far-entry offsets point at the code entry.S puts there.
 #include "runtime/runtime_image.h"
+#include "runtime/slice_abi.h"
 
 #include <gtest/gtest.h>
 
@@ -28,8 +29,10 @@ TEST(RuntimeImage, SizesArePageAlignedAndSmall) {
 }
 
 TEST(RuntimeImage, EntryIsFirstAndStartsBySavingTheInitialSp) {
-  EXPECT_EQ(image().entry_offset, 0u);
-  EXPECT_EQ(insn_at(0), 0x00010513u);  // addi a0, sp, 0 (mv a0, sp)
+  // The image starts with the bytes reserved for the slice's ELF headers.
+  EXPECT_EQ(image().entry_offset, uint64_t{HWS_HEADER_RESERVE});
+  for (unsigned i = 0; i < HWS_HEADER_RESERVE; ++i) EXPECT_EQ(image().bytes[i], 0) << i;
+  EXPECT_EQ(insn_at(HWS_HEADER_RESERVE), 0x00010513u);  // addi a0, sp, 0 (mv a0, sp)
 }
 
 TEST(RuntimeImage, FarEntryPointsSpAtItsFrameInBss) {

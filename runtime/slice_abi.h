@@ -11,11 +11,13 @@
  *      runtime_base + runtime memsz rounded up to 4 KiB (the runtime finds
  *      it there through its linker symbol __hws_image_end), followed by the
  *      tables and page data the config points to by offset.
- * e_entry = runtime_base + entry offset of the runtime image.
+ * e_entry = runtime_base + entry offset of the runtime image. The runtime
+ * segment starts at file offset 0: its first HWS_HEADER_RESERVE bytes, unused
+ * by the runtime, hold the ELF header and program headers.
  *
  * Everything is little-endian; every offset below is relative to the start
- * of the config block and 8-byte aligned; page data is 4 KiB aligned in
- * memory.
+ * of the config block and 8-byte aligned (page data 16-byte aligned: the
+ * runtime copies it into place, nothing maps it).
  *
  * Replay protocol (seed 004, made position independent):
  *   An ecall site whose every execution in the slice returns the same value
@@ -53,7 +55,8 @@
  *   HWS_END_PC_REGS: the slicer patches `ebreak` (c.ebreak for a 2-byte
  *     instruction) at end_pc. On each hit the runtime's SIGTRAP handler
  *     compares the register file (pc, x1..x31, f0..f31, fcsr) with end_regs;
- *     equal ends the slice before the instruction at end_pc runs. Otherwise
+ *     equal, with every replay-table call already replayed, ends the slice
+ *     before the instruction at end_pc runs. Otherwise
  *     it puts the original instruction back, places a breakpoint at
  *     end_next_pc (end_pc is never a control-flow instruction, so that is its
  *     only successor), and on that trap re-arms end_pc. Hits are counted.
@@ -86,6 +89,9 @@
 #define HWS_VERSION 1
 #define HWS_PAGE 4096ULL
 #define HWS_NEAR_STUB_SIZE 56
+/* The first bytes of the runtime image are not used by the runtime: the
+ * slice's ELF header and program headers go there (runtime.ld). */
+#define HWS_HEADER_RESERVE 0x100
 
 /* hws_config.flags */
 #define HWS_F_EXACT 1ULL          /* start/end positions are exact instruction counts */

@@ -25,7 +25,9 @@ static_assert(sizeof(hws_range) == 16 && sizeof(hws_regs) == 66 * 8);
 
 constexpr long kSysWrite = 64, kSysWritev = 66;
 constexpr uint64_t kStubsPerPage = kSlicePage / HWS_NEAR_STUB_SIZE;
-constexpr uint64_t kElfHeadersSize = kSlicePage;  // ELF header + program headers, padded
+// The ELF header and program headers go into the runtime image's first
+// HWS_HEADER_RESERVE bytes, which the runtime leaves unused.
+constexpr uint64_t kElfHeadersSize = HWS_HEADER_RESERVE;
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 uint64_t page_of(uint64_t addr) { return addr & ~(kSlicePage - 1); }
@@ -87,7 +89,12 @@ Status check_pages(const SliceSpec& spec) {
 }
 
 Status check_image(const runtime::Image& rt) {
-  if (rt.file_size > rt.mem_size || rt.entry_offset >= rt.mem_size || rt.far_offset >= rt.mem_size)
+  for (uint64_t i = 0; i < kElfHeadersSize && i < rt.file_size; ++i)
+    if (rt.bytes[i] != 0) return Error("the runtime image does not start with its reserved header area");
+  // The headers must lie inside the image's file bytes: with fewer, the config
+  // block (at file_size rounded up to a page) could start at offset 0 too.
+  if (rt.file_size < kElfHeadersSize || rt.file_size > rt.mem_size || rt.entry_offset >= rt.mem_size ||
+      rt.far_offset >= rt.mem_size || rt.entry_offset < kElfHeadersSize || rt.far_offset < kElfHeadersSize)
     return Error("the runtime image is inconsistent: file size " + std::to_string(rt.file_size) + ", memory size " +
                  std::to_string(rt.mem_size) + ", entry " + hex(rt.entry_offset) + ", far entry " + hex(rt.far_offset));
   return ok_status();
@@ -368,7 +375,9 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
   L.replay_off = L.regions_off + L.regions.size() * sizeof(hws_region);
   L.trap_sites_off = L.replay_off + L.replay_size;
   L.digest_off = L.trap_sites_off + L.trap_sites.size() * 8;
-  L.page_data_off = align_up(L.digest_off + spec.digest_ranges.size() * sizeof(hws_range), kSlicePage);
+  // Page data is copied by the runtime, not mapped: 16-byte alignment is
+  // enough, and the tables share the first page with it.
+  L.page_data_off = align_up(L.digest_off + spec.digest_ranges.size() * sizeof(hws_range), 16);
   uint64_t off = L.page_data_off;
   for (RegionPlan& r : L.regions) {
     if (r.zero) {
@@ -403,8 +412,9 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
   L.far_entry = L.runtime_base + rt.far_offset;
   L.entry = L.runtime_base + rt.entry_offset;
 
-  // File: headers page, runtime image, config block, each page aligned.
-  L.runtime_file_off = kElfHeadersSize;
+  // File: runtime image (its first bytes hold the ELF headers) at offset 0,
+  // then the config block, page aligned.
+  L.runtime_file_off = 0;
   L.config_file_off = align_up(L.runtime_file_off + rt.file_size, kSlicePage);
   L.file_size = L.config_file_off + L.config_size;
   return L;
@@ -463,6 +473,8 @@ std::vector<uint8_t> serialize_slice(const SliceSpec& spec, const runtime::Image
   eh.e_shentsize = sizeof(Elf64_Shdr);
   eh.e_shnum = 0;
   eh.e_shstrndx = SHN_UNDEF;
+  // Runtime image first: the headers are written over its reserved start.
+  std::memcpy(file.data() + L.runtime_file_off, rt.bytes, rt.file_size);
   std::memcpy(file.data(), &eh, sizeof eh);
   const Elf64_Phdr ph[kPhnum] = {
       {PT_LOAD, PF_R | PF_W | PF_X, L.runtime_file_off, L.runtime_base, L.runtime_base, rt.file_size, rt.mem_size,
@@ -473,8 +485,6 @@ std::vector<uint8_t> serialize_slice(const SliceSpec& spec, const runtime::Image
   static_assert(sizeof(Elf64_Ehdr) + sizeof ph <= kElfHeadersSize);
   std::memcpy(file.data() + sizeof eh, ph, sizeof ph);
 
-  // Runtime image.
-  std::memcpy(file.data() + L.runtime_file_off, rt.bytes, rt.file_size);
 
   // Config block and tables.
   const size_t cfg = L.config_file_off;

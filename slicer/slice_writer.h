@@ -35,10 +35,12 @@
 //  - Replay table: every call in order except those of in-place sites; with
 //    EndKind::kSyscall the end call is its last entry (runtime/slice_abi.h:
 //    the slice ends at "the ecall of the last replay-table call").
-//  - File: ELF header and program headers in the first 4 KiB; PT_LOAD
-//    runtime (RWX, filesz/memsz from the image) at runtime_base; PT_LOAD
-//    config block (R) at runtime_base + mem_size rounded up to 4 KiB, page
-//    data 4 KiB aligned inside it; PT_GNU_STACK (RW); no section headers.
+//  - File: PT_LOAD runtime (RWX, filesz/memsz from the image) at
+//    runtime_base from file offset 0, the ELF header and program headers
+//    written over the image's first HWS_HEADER_RESERVE bytes (which must be
+//    zero); PT_LOAD config block (R) at the next 4 KiB file offset and at
+//    runtime_base + mem_size rounded up to 4 KiB, page data 16-byte aligned
+//    inside it; PT_GNU_STACK (RW); no section headers.
 //
 // Errors name the syscall, pc, page or range that breaks the SliceSpec
 // contract (unsorted pages, a site that is no ecall, an end pc that is a
@@ -133,7 +135,7 @@ struct SliceLayout {
 
   // Config block (offsets from config_addr).
   uint64_t regions_off = 0, replay_off = 0, replay_size = 0, trap_sites_off = 0, digest_off = 0;
-  uint64_t page_data_off = 0;  // first region's data, 4 KiB aligned
+  uint64_t page_data_off = 0;  // first region's data, 16-byte aligned
   uint64_t zero_data_off = 0, zero_data_size = 0;  // the shared zero block (last)
   uint64_t config_size = 0;    // block + tables + page data + zero block
 

@@ -15,13 +15,14 @@ namespace {
 using test_program::End;
 using test_program::make_spec;
 
-// A stand-in runtime image: 0x1800 bytes of code/data, 0x3000 in memory.
+// A stand-in runtime image: 0x1800 bytes of code/data (the first
+// HWS_HEADER_RESERVE zero, as the real image's), 0x3000 in memory.
 struct FakeRuntime {
   std::vector<uint8_t> bytes;
   runtime::Image image;
   FakeRuntime() : bytes(0x1800) {
-    for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 13 + 1);
-    image = {bytes.data(), bytes.size(), 0x3000, 0x10, 0x200};
+    for (size_t i = HWS_HEADER_RESERVE; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 13 + 1);
+    image = {bytes.data(), bytes.size(), 0x3000, 0x110, 0x200};
   }
 };
 
@@ -226,26 +227,34 @@ TEST(SliceLayout, HandMadeProgramSitesStubsRegions) {
   EXPECT_EQ(l.runtime_base, 0x100000000u);
   EXPECT_EQ(l.config_addr, 0x100003000u);
   EXPECT_EQ(l.far_entry, 0x100000200u);
-  EXPECT_EQ(l.entry, 0x100000010u);
+  EXPECT_EQ(l.entry, 0x100000110u);
 
-  // Config block: header, 3 regions, replay table, no trap sites, 2 ranges;
-  // page data on the next page.
-  EXPECT_EQ(l.regions_off, sizeof(hws_config));
-  EXPECT_EQ(l.replay_off, sizeof(hws_config) + 3 * 32);
-  EXPECT_EQ(l.trap_sites_off, l.replay_off + l.replay_size);
-  EXPECT_EQ(l.digest_off, l.trap_sites_off);
-  EXPECT_EQ(l.page_data_off, 0x1000u);
-  EXPECT_EQ(l.regions[0].data_off, 0x1000u);
-  EXPECT_EQ(l.regions[1].data_off, 0x3000u);
-  EXPECT_EQ(l.regions[2].data_off, 0x4000u);
-  EXPECT_EQ(l.zero_data_off, 0x4000u);
+  // Config block: header (sizeof(hws_config) = 20 * 8 + 2 * 66 * 8 + 64 =
+  // 0x500), 3 regions (3 * 32 = 0x60), the replay table (3 * 88 + 16 + 8 =
+  // 0x120), no trap sites, 2 ranges (2 * 16 = 0x20): 0x500 + 0x60 + 0x120 +
+  // 0x20 = 0x6a0, already 16-byte aligned, so page data starts there (inside
+  // the block's first page, not on a page of its own).
+  EXPECT_EQ(sizeof(hws_config), 0x500u);
+  EXPECT_EQ(l.regions_off, 0x500u);
+  EXPECT_EQ(l.replay_off, 0x560u);
+  EXPECT_EQ(l.trap_sites_off, 0x680u);
+  EXPECT_EQ(l.digest_off, 0x680u);
+  EXPECT_EQ(l.page_data_off, 0x6a0u);
+  // Code + stub region (2 pages), then the data page; the stack page is the
+  // zero block, last.
+  EXPECT_EQ(l.regions[0].data_off, 0x6a0u);
+  EXPECT_EQ(l.regions[1].data_off, 0x26a0u);  // 0x6a0 + 0x2000
+  EXPECT_EQ(l.regions[2].data_off, 0x36a0u);  // 0x26a0 + 0x1000
+  EXPECT_EQ(l.zero_data_off, 0x36a0u);
   EXPECT_EQ(l.zero_data_size, 0x1000u);
-  EXPECT_EQ(l.config_size, 0x5000u);
+  EXPECT_EQ(l.config_size, 0x46a0u);
 
-  // File: headers page, runtime (0x1800 bytes, padded to 0x2000), config.
-  EXPECT_EQ(l.runtime_file_off, 0x1000u);
-  EXPECT_EQ(l.config_file_off, 0x3000u);
-  EXPECT_EQ(l.file_size, 0x8000u);
+  // File: the runtime (0x1800 bytes) at offset 0, its first
+  // HWS_HEADER_RESERVE bytes holding the ELF headers; the config block at
+  // the next page, 0x2000; 0x2000 + 0x46a0 bytes in all.
+  EXPECT_EQ(l.runtime_file_off, 0x0u);
+  EXPECT_EQ(l.config_file_off, 0x2000u);
+  EXPECT_EQ(l.file_size, 0x66a0u);
 }
 
 TEST(SliceLayout, FourByteEndAndTrapSites) {
@@ -428,24 +437,29 @@ TEST(SliceLayout, ZeroPagesShareOneBlock) {
   EXPECT_FALSE(l.regions[3].zero);
   EXPECT_EQ(l.regions[4].addr, 0x30000u);
   EXPECT_TRUE(l.regions[4].zero);
-  // Content: 0x1000 code, 0x20000, 0x23000; then the zero block (2 pages).
-  EXPECT_EQ(l.regions[0].data_off, 0x1000u);
-  EXPECT_EQ(l.regions[1].data_off, 0x2000u);
-  EXPECT_EQ(l.regions[3].data_off, 0x3000u);
-  EXPECT_EQ(l.zero_data_off, 0x4000u);
+  // Page data after the header (0x500) and 5 regions (5 * 32 = 0xa0); no
+  // calls, trap sites or digest ranges: 0x5a0, 16-byte aligned. Content:
+  // code, 0x20000, 0x23000; then the zero block (2 pages).
+  EXPECT_EQ(l.page_data_off, 0x5a0u);
+  EXPECT_EQ(l.regions[0].data_off, 0x5a0u);
+  EXPECT_EQ(l.regions[1].data_off, 0x15a0u);
+  EXPECT_EQ(l.regions[3].data_off, 0x25a0u);
+  EXPECT_EQ(l.zero_data_off, 0x35a0u);
   EXPECT_EQ(l.zero_data_size, 0x2000u);
-  EXPECT_EQ(l.regions[2].data_off, 0x4000u);
-  EXPECT_EQ(l.regions[4].data_off, 0x4000u);
-  EXPECT_EQ(l.config_size, 0x6000u);
+  EXPECT_EQ(l.regions[2].data_off, 0x35a0u);
+  EXPECT_EQ(l.regions[4].data_off, 0x35a0u);
+  EXPECT_EQ(l.config_size, 0x55a0u);
 
   auto f = write_slice(zero_pages_spec(), fake_rt());
   ASSERT_TRUE(f);
   EXPECT_EQ(f->summary.zero_pages, 3u);
+  EXPECT_EQ(l.config_file_off, 0x2000u);
+  EXPECT_EQ(l.file_size, 0x75a0u);  // 0x2000 + 0x55a0
   EXPECT_EQ(f->bytes.size(), l.file_size);
   const uint64_t cfg = l.config_file_off;
-  EXPECT_EQ(f->bytes[cfg + 0x2000 + 100], 0x20);
-  EXPECT_EQ(f->bytes[cfg + 0x3000 + 100], 0x23);
-  for (uint64_t i = 0; i < 0x2000; ++i) ASSERT_EQ(f->bytes[cfg + 0x4000 + i], 0) << i;
+  EXPECT_EQ(f->bytes[cfg + 0x15a0 + 100], 0x20);
+  EXPECT_EQ(f->bytes[cfg + 0x25a0 + 100], 0x23);
+  for (uint64_t i = 0; i < 0x2000; ++i) ASSERT_EQ(f->bytes[cfg + 0x35a0 + i], 0) << i;
 }
 
 TEST(SliceLayout, ZeroPagesStayWithContentInsideADigestRange) {
@@ -472,20 +486,29 @@ TEST(SliceLayout, ZeroPagesStayWithContentInsideADigestRange) {
   ASSERT_EQ(l.regions.size(), 3u);
   EXPECT_EQ(l.regions[1].size, 0x4000u);
   EXPECT_EQ(l.zero_data_size, 0u);
-  EXPECT_EQ(l.config_size, 0x7000u);
+  // Header 0x500, 3 regions 0x60, then 6 pages of data: 0x560 + 0x6000.
+  EXPECT_EQ(l.page_data_off, 0x560u);
+  EXPECT_EQ(l.config_size, 0x6560u);
 }
 
 // --- Runtime base ------------------------------------------------------------
 
 TEST(SliceLayout, RuntimeBaseAvoidsMappingsPagesAndStubs) {
   SliceSpec s = make_spec(End::kLoopAdd);
-  const uint64_t need = 0x3000 + 0x5000;
+  // Runtime memory (0x3000) + config block (0x46a0, see
+  // HandMadeProgramSitesStubsRegions): 0x76a0 bytes, 8 pages once mapped.
+  const uint64_t need = 0x3000 + 0x46a0;
+  const uint64_t need_pages = 0x8000;
   s.mappings.push_back({0x100000000, 0x100004800, "/lib/x.so"});  // end rounds up to 0x100005000
   EXPECT_EQ(layout_ok(s).runtime_base, 0x100005000u);
-  // A gap of exactly `need` bytes is used; one page less is not.
-  s.mappings.push_back({0x100005000 + need, 0x100020000, "[heap]"});
+  // A gap of exactly the pages `need` takes is used; one page less is not.
+  s.mappings.push_back({0x100005000 + need_pages, 0x100020000, "[heap]"});
   EXPECT_EQ(layout_ok(s).runtime_base, 0x100005000u);
   s.mappings.back().start -= 0x1000;
+  EXPECT_EQ(layout_ok(s).runtime_base, 0x100020000u);
+  // ... and a mapping starting inside need's last page (0x10000c6a0 rounds
+  // down to 0x10000c000) blocks it too.
+  s.mappings.back().start = 0x100005000 + need;
   EXPECT_EQ(layout_ok(s).runtime_base, 0x100020000u);
   // Preferred window full: above 128 GiB next.
   s.mappings = {{0x100000000, 0x2000000000, "big"}};
@@ -496,7 +519,8 @@ TEST(SliceLayout, RuntimeBaseAvoidsMappingsPagesAndStubs) {
   EXPECT_EQ(layout_ok(s).runtime_base, 0x12000u);
   s.mappings.push_back({0x12000, 0x100000000, "low"});
   const std::string err = layout_error(s);
-  EXPECT_EQ(err, "no hole of 32768 bytes below 0x3f00000000 for the runtime and config block");
+  // need = 0x76a0 = 30368 bytes.
+  EXPECT_EQ(err, "no hole of 30368 bytes below 0x3f00000000 for the runtime and config block");
 }
 
 // --- Errors --------------------------------------------------------------------
@@ -574,6 +598,44 @@ TEST(SliceLayout, RuntimeSetUpChecksAreWriterErrors) {
                              "pages (the runtime needs it for its breakpoint)");
 }
 
+TEST(SliceLayout, RuntimeImageMustLeaveItsHeaderAreaFree) {
+  // The ELF headers are written over the image's first HWS_HEADER_RESERVE
+  // bytes: they must be zero, inside the file bytes, and hold no entry.
+  const SliceSpec spec = make_spec(End::kLoopAdd);
+  std::vector<uint8_t> bytes(fake_rt().bytes, fake_rt().bytes + fake_rt().file_size);
+  runtime::Image rt = fake_rt();
+  rt.bytes = bytes.data();
+  ASSERT_TRUE(layout_slice(spec, rt));
+
+  bytes[HWS_HEADER_RESERVE - 1] = 1;
+  auto l = layout_slice(spec, rt);
+  ASSERT_FALSE(l);
+  EXPECT_EQ(l.error().message(), "the runtime image does not start with its reserved header area");
+  bytes[HWS_HEADER_RESERVE - 1] = 0;
+
+  rt.entry_offset = 0x10;
+  l = layout_slice(spec, rt);
+  ASSERT_FALSE(l);
+  EXPECT_EQ(l.error().message(),
+            "the runtime image is inconsistent: file size 6144, memory size 12288, entry 0x10, far entry 0x200");
+  rt.entry_offset = 0x110;
+  rt.far_offset = HWS_HEADER_RESERVE - 8;
+  EXPECT_FALSE(layout_slice(spec, rt));
+  rt.far_offset = 0x200;
+
+  // Fewer file bytes than the header area: the config block would start at
+  // file offset 0 (0 rounded up to a page) on top of the headers.
+  rt.file_size = 0;
+  l = layout_slice(spec, rt);
+  ASSERT_FALSE(l);
+  EXPECT_EQ(l.error().message(),
+            "the runtime image is inconsistent: file size 0, memory size 12288, entry 0x110, far entry 0x200");
+  rt.file_size = HWS_HEADER_RESERVE - 1;
+  EXPECT_FALSE(layout_slice(spec, rt));
+  rt.file_size = HWS_HEADER_RESERVE;
+  EXPECT_TRUE(layout_slice(spec, rt));
+}
+
 // --- Config block and file -------------------------------------------------------
 
 TEST(SliceConfig, EveryField) {
@@ -618,24 +680,27 @@ TEST(SliceConfig, EveryField) {
 }
 
 TEST(SliceFileBytes, ElfHeadersAndSegments) {
+  // Layout worked out in HandMadeProgramSitesStubsRegions: the runtime
+  // (0x1800 bytes) at file offset 0, the config block (0x46a0 bytes) at
+  // 0x2000.
   const SliceSpec spec = make_spec(End::kLoopAdd);
   auto f = write_slice(spec, fake_rt());
   ASSERT_TRUE(f) << f.error().message();
   const std::vector<uint8_t>& b = f->bytes;
-  ASSERT_EQ(b.size(), 0x8000u);
+  ASSERT_EQ(b.size(), 0x66a0u);
   const auto eh = read_at<Elf64_Ehdr>(b, 0);
   EXPECT_EQ(std::memcmp(eh.e_ident, "\x7f" "ELF\x02\x01\x01\x00", 8), 0);
   EXPECT_EQ(eh.e_type, ET_EXEC);
   EXPECT_EQ(eh.e_machine, 243);
   EXPECT_EQ(eh.e_flags, 5u);
-  EXPECT_EQ(eh.e_entry, 0x100000010u);
+  EXPECT_EQ(eh.e_entry, 0x100000110u);  // runtime_base + entry offset 0x110
   EXPECT_EQ(eh.e_phoff, 64u);
   EXPECT_EQ(eh.e_phnum, 3);
   EXPECT_EQ(eh.e_shnum, 0);
   const auto rt = read_at<Elf64_Phdr>(b, 64);
   EXPECT_EQ(rt.p_type, PT_LOAD);
   EXPECT_EQ(rt.p_flags, PF_R | PF_W | PF_X);
-  EXPECT_EQ(rt.p_offset, 0x1000u);
+  EXPECT_EQ(rt.p_offset, 0u);
   EXPECT_EQ(rt.p_vaddr, 0x100000000u);
   EXPECT_EQ(rt.p_filesz, 0x1800u);
   EXPECT_EQ(rt.p_memsz, 0x3000u);
@@ -643,20 +708,37 @@ TEST(SliceFileBytes, ElfHeadersAndSegments) {
   const auto cfg = read_at<Elf64_Phdr>(b, 64 + 56);
   EXPECT_EQ(cfg.p_type, PT_LOAD);
   EXPECT_EQ(cfg.p_flags, PF_R);
-  EXPECT_EQ(cfg.p_offset, 0x3000u);
+  EXPECT_EQ(cfg.p_offset, 0x2000u);  // 0x1800 rounded up to a page
   EXPECT_EQ(cfg.p_vaddr, 0x100003000u);
-  EXPECT_EQ(cfg.p_filesz, 0x5000u);
-  EXPECT_EQ(cfg.p_memsz, 0x5000u);
+  EXPECT_EQ(cfg.p_filesz, 0x46a0u);
+  EXPECT_EQ(cfg.p_memsz, 0x46a0u);
+  EXPECT_EQ(cfg.p_align, 0x1000u);
   const auto stack = read_at<Elf64_Phdr>(b, 64 + 112);
   EXPECT_EQ(stack.p_type, PT_GNU_STACK);
   EXPECT_EQ(stack.p_flags, PF_R | PF_W);
-  EXPECT_EQ(std::memcmp(b.data() + 0x1000, fake_rt().bytes, 0x1800), 0);
-  for (size_t i = 0x2800; i < 0x3000; ++i) ASSERT_EQ(b[i], 0) << i;
+
+  // No page of headers: the runtime segment starts at file offset 0, so the
+  // ELF header and the program headers (64 + 3 * 56 = 0xe8 bytes) lie inside
+  // it, in the image's reserved first HWS_HEADER_RESERVE bytes, and are
+  // mapped at runtime_base. Each segment's offset and address agree modulo
+  // the page, as the kernel requires.
+  EXPECT_EQ(rt.p_offset, 0u);
+  EXPECT_LE(sizeof(Elf64_Ehdr) + eh.e_phnum * sizeof(Elf64_Phdr), uint64_t{HWS_HEADER_RESERVE});
+  EXPECT_LE(eh.e_phoff + eh.e_phnum * sizeof(Elf64_Phdr), rt.p_offset + rt.p_filesz);
+  EXPECT_EQ(rt.p_offset % 0x1000, rt.p_vaddr % 0x1000);
+  EXPECT_EQ(cfg.p_offset % 0x1000, cfg.p_vaddr % 0x1000);
+  // The rest of the reserved area stays zero, the runtime's own bytes follow
+  // unchanged, then zeros up to the config block.
+  for (size_t i = 0xe8; i < HWS_HEADER_RESERVE; ++i) ASSERT_EQ(b[i], 0) << i;
+  EXPECT_EQ(std::memcmp(b.data() + HWS_HEADER_RESERVE, fake_rt().bytes + HWS_HEADER_RESERVE,
+                        0x1800 - HWS_HEADER_RESERVE),
+            0);
+  for (size_t i = 0x1800; i < 0x2000; ++i) ASSERT_EQ(b[i], 0) << i;
 
   const SliceSummary& s = f->summary;
-  EXPECT_EQ(s.file_size, 0x8000u);
+  EXPECT_EQ(s.file_size, 0x66a0u);
   EXPECT_EQ(s.runtime_base, 0x100000000u);
-  EXPECT_EQ(s.config_size, 0x5000u);
+  EXPECT_EQ(s.config_size, 0x46a0u);
   EXPECT_EQ(s.program_pages, 3u);
   EXPECT_EQ(s.regions, 3u);
   EXPECT_EQ(s.in_place_sites, 1u);
@@ -674,7 +756,7 @@ TEST(SliceFileBytes, ConfigTablesAndPageData) {
   auto f = write_slice(spec, fake_rt());
   ASSERT_TRUE(f) << f.error().message();
   const std::vector<uint8_t>& b = f->bytes;
-  const uint64_t cfg = 0x3000;
+  const uint64_t cfg = 0x2000;  // the runtime's 0x1800 file bytes rounded up to a page
   const auto c = read_at<hws_config>(b, cfg);
   EXPECT_EQ(c.magic, HWS_MAGIC);
   EXPECT_STREQ(c.name, "1000-1030");
@@ -683,10 +765,20 @@ TEST(SliceFileBytes, ConfigTablesAndPageData) {
   EXPECT_EQ(r0.addr, 0x10000u);
   EXPECT_EQ(r0.size, 0x2000u);
   EXPECT_EQ(r0.prot, 7u);
-  EXPECT_EQ(r0.data_off, 0x1000u);
+  // Page data right after the digest table (0x6a0, see
+  // HandMadeProgramSitesStubsRegions): 16-byte aligned, not page aligned.
+  EXPECT_EQ(r0.data_off, 0x6a0u);
+  const auto r1 = read_at<hws_region>(b, cfg + c.regions_off + 32);
+  EXPECT_EQ(r1.addr, 0x20000u);
+  EXPECT_EQ(r1.data_off, 0x26a0u);
   const auto r2 = read_at<hws_region>(b, cfg + c.regions_off + 64);
   EXPECT_EQ(r2.addr, 0x7ff000u);
-  EXPECT_EQ(r2.data_off, 0x4000u);
+  EXPECT_EQ(r2.data_off, 0x36a0u);
+  for (const hws_region& r : {r0, r1, r2}) {
+    EXPECT_EQ(r.data_off % 16, 0u) << std::hex << r.addr;
+    EXPECT_NE(r.data_off % 0x1000, 0u) << std::hex << r.addr;
+  }
+  EXPECT_EQ(r0.data_off, c.digest_off + c.digest_count * sizeof(hws_range));  // no padding needed
 
   // Replay table: write(1) echo, read with its 8 bytes, write(2) echo.
   uint64_t off = cfg + c.replay_off;
@@ -748,9 +840,11 @@ TEST(SliceFileBytes, ConfigTablesAndPageData) {
   }
   for (size_t i = 3 * 56; i < 4096; ++i) ASSERT_EQ(b[stubs + i], 0) << i;
 
-  // Data and stack pages as recorded at the start.
-  EXPECT_EQ(std::vector<uint8_t>(b.begin() + cfg + 0x3000, b.begin() + cfg + 0x4000), test_program::data_page());
-  EXPECT_EQ(std::vector<uint8_t>(b.begin() + cfg + 0x4000, b.begin() + cfg + 0x5000), test_program::stack_page());
+  // Data and stack pages as recorded at the start; the stack page (zeros)
+  // is the zero block, which ends the file.
+  EXPECT_EQ(std::vector<uint8_t>(b.begin() + cfg + 0x26a0, b.begin() + cfg + 0x36a0), test_program::data_page());
+  EXPECT_EQ(std::vector<uint8_t>(b.begin() + cfg + 0x36a0, b.begin() + cfg + 0x46a0), test_program::stack_page());
+  EXPECT_EQ(b.size(), cfg + 0x46a0);
 }
 
 TEST(SliceFileBytes, TrapSiteTableAndFourByteEnd) {
@@ -758,12 +852,20 @@ TEST(SliceFileBytes, TrapSiteTableAndFourByteEnd) {
   auto f = write_slice(spec, fake_rt(), SliceOptions{.near_stubs = false});
   ASSERT_TRUE(f) << f.error().message();
   const std::vector<uint8_t>& b = f->bytes;
-  const auto c = read_at<hws_config>(b, 0x3000);
+  const uint64_t cfg = 0x2000;  // the runtime's 0x1800 file bytes rounded up to a page
+  const auto c = read_at<hws_config>(b, cfg);
   ASSERT_EQ(c.trap_sites_count, 3u);
-  EXPECT_EQ(read_at<uint64_t>(b, 0x3000 + c.trap_sites_off), 0x10010u);
-  EXPECT_EQ(read_at<uint64_t>(b, 0x3000 + c.trap_sites_off + 8), 0x10030u);
-  EXPECT_EQ(read_at<uint64_t>(b, 0x3000 + c.trap_sites_off + 16), 0x1004cu);
-  const uint64_t code = 0x3000 + read_at<hws_region>(b, 0x3000 + c.regions_off).data_off;
+  EXPECT_EQ(read_at<uint64_t>(b, cfg + c.trap_sites_off), 0x10010u);
+  EXPECT_EQ(read_at<uint64_t>(b, cfg + c.trap_sites_off + 8), 0x10030u);
+  EXPECT_EQ(read_at<uint64_t>(b, cfg + c.trap_sites_off + 16), 0x1004cu);
+  // Header 0x500, 3 regions (code r-x+w, data, stack; no stub page) 0x60,
+  // replay table 0x120, 3 trap sites 0x18, 2 ranges 0x20: 0x6b8, rounded up
+  // to 16: page data at 0x6c0.
+  EXPECT_EQ(c.trap_sites_off, 0x680u);
+  EXPECT_EQ(c.digest_off, 0x698u);
+  const uint64_t code_off = read_at<hws_region>(b, cfg + c.regions_off).data_off;
+  EXPECT_EQ(code_off, 0x6c0u);
+  const uint64_t code = cfg + code_off;
   EXPECT_EQ(read_at<uint32_t>(b, code + 0x10), 0x00100073u);
   EXPECT_EQ(read_at<uint32_t>(b, code + 0x5a), 0x00100073u);  // ebreak at the 4-byte end
   EXPECT_EQ(c.end_insn, 0x01243823u);

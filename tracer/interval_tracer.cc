@@ -49,17 +49,21 @@ Result<std::pair<std::vector<AddressRange>, uint64_t>> digest_pages(
       }
     if (at < p + kPageSize) ranges.push_back(AddressRange{at, p + kPageSize, ""});
   }
+  // A page the program unmapped before the end is left out (nothing to
+  // compare it with).
   uint64_t h = HWS_FNV_OFFSET;
   std::vector<uint8_t> buf;
+  std::vector<AddressRange> kept;
   for (const AddressRange& r : ranges) {
     const uint64_t size = r.end - r.start;
+    buf.resize(size);
+    if (!t.read(RemoteAddr(r.start), buf.data(), size)) continue;
     h = hws_fnv1a(h, reinterpret_cast<const unsigned char*>(&r.start), 8);
     h = hws_fnv1a(h, reinterpret_cast<const unsigned char*>(&size), 8);
-    buf.resize(size);
-    HWSLICE_TRY(t.read(RemoteAddr(r.start), buf.data(), size));
     h = hws_fnv1a(h, buf.data(), size);
+    kept.push_back(r);
   }
-  return std::make_pair(std::move(ranges), h);
+  return std::make_pair(std::move(kept), h);
 }
 
 // True when the task is running or runnable ("R" in /proc/<pid>/stat): a
@@ -145,6 +149,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       return finish_interval(*regs, *count - 1, SliceSpec::EndKind::kSyscall);
     }
     if (recording_) HWSLICE_TRY(pages_.before_call(nr, args));
+    else pages_.observe_call(nr, args);
     return ok_status();
   }
 
@@ -241,7 +246,9 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       const uint64_t pos = now ? *now : 0;
       const uint64_t left = next_boundary_ > pos ? next_boundary_ - pos : 0;
       // rate_: instructions per second, from the previous stops.
-      double secs = left > 0 ? static_cast<double>(left) / rate_ * 0.9 : 0.0;
+      // Half the estimated time: stops converge on the boundary instead of
+      // overshooting it when the rate estimate is high.
+      double secs = left > 0 ? static_cast<double>(left) / rate_ * 0.5 : 0.0;
       secs = std::clamp(secs, 50e-6, 0.2);
       timespec ts{static_cast<time_t>(secs), static_cast<long>((secs - static_cast<double>(static_cast<time_t>(secs))) * 1e9)};
       if (sigtimedwait(&chld, nullptr, &ts) < 0 && errno == EAGAIN) {

@@ -180,8 +180,12 @@ Status PageTracker::open_page(uint64_t page, int want, char kind) {
     HWSLICE_TRY(protect_range(page, page + kPageSize, next));
     given = next;
   }
-  if (!touched_.count(page) && !record_page(page))
-    return Error("cannot read page " + addr_text(page) + " of pid " + std::to_string(tracee_.pid()));
+  if (!touched_.count(page) && !record_page(page)) {
+    // Unreadable through ptrace (e.g. a device or special mapping): the
+    // program may use it, but it cannot be part of a slice.
+    unreadable_.insert(page);
+    return ok_status();
+  }
   SlicePage& p = touched_[page];
   switch (kind) {
     case 'x': p.exec = true; break;
@@ -193,6 +197,17 @@ Status PageTracker::open_page(uint64_t page, int want, char kind) {
     default: p.kernel = true; break;
   }
   return ok_status();
+}
+
+bool PageTracker::ends_with_lr(uint64_t page) {
+  uint8_t tail[32];
+  if (!tracee_.read(RemoteAddr(page + kPageSize - sizeof tail), tail, sizeof tail)) return false;
+  // Any 2-byte-aligned word that encodes lr.w/lr.d (AMO opcode, funct5 00010).
+  for (size_t i = 0; i + 4 <= sizeof tail; i += 2) {
+    const uint32_t w = tail[i] | tail[i + 1] << 8 | tail[i + 2] << 16 | static_cast<uint32_t>(tail[i + 3]) << 24;
+    if ((w & 0x7f) == 0x2f && (w >> 27) == 0x2 && ((w >> 12) & 0x7) >= 2) return true;
+  }
+  return false;
 }
 
 bool PageTracker::record_page(uint64_t page) {
@@ -245,6 +260,14 @@ Result<bool> PageTracker::on_fault(const siginfo_t& info, uint64_t pc) {
   if ((want & r->prot) != want) return false;  // the program's own fault (e.g. a write to text)
   if (given != granted_.end() && (given->second & want) == want) return false;
   ++faults_;
+  // An lr/sc sequence running off the end of this code page would fault
+  // between its lr and its sc, and the lost reservation makes the sc fail
+  // once (extra instructions the slice does not have): the next page gets
+  // exec access with this one.
+  if (fetch && ends_with_lr(page)) {
+    const Range* next = find(page + kPageSize);
+    if (next && (next->prot & PROT_EXEC)) HWSLICE_TRY(open_page(page + kPageSize, PROT_EXEC, 'x'));
+  }
   if (std::getenv("HWSLICE_DEBUG"))
     std::fprintf(stderr, "hwslice: debug: fault %c at %llx pc %llx insn %08x\n", kind,
                  static_cast<unsigned long long>(addr), static_cast<unsigned long long>(pc), bits);
@@ -281,11 +304,7 @@ Status PageTracker::before_call(long nr, const std::array<uint64_t, 6>& args) {
       if (g == granted_.end() || g->second != r->prot) pages.insert(p);
     }
   }
-  constexpr long kSysRseq = 293;
-  if (nr == kSysRseq && args[0] != 0 && args[2] == 0) {
-    for (uint64_t p = page_down(args[0]); p < args[0] + args[1]; p += kPageSize) pinned_.insert(p);
-    async_.emplace_back(args[0], args[1]);
-  }
+  observe_call(nr, args);
   if (pages.empty()) return ok_status();
 
   // Turn the call into a no-op, open the pages at its exit stop, then run
@@ -335,6 +354,14 @@ Status PageTracker::before_call(long nr, const std::array<uint64_t, 6>& args) {
   }
   ++reexecuted_;
   return ok_status();
+}
+
+void PageTracker::observe_call(long nr, const std::array<uint64_t, 6>& args) {
+  constexpr long kSysRseq = 293;
+  if (nr == kSysRseq && args[0] != 0 && args[2] == 0) {
+    for (uint64_t p = page_down(args[0]); p < args[0] + args[1]; p += kPageSize) pinned_.insert(p);
+    async_.emplace_back(args[0], args[1]);
+  }
 }
 
 Status PageTracker::refresh_maps() {
@@ -475,7 +502,15 @@ Status PageTracker::include(uint64_t addr, uint64_t len, bool exec) {
 std::vector<SlicePage> PageTracker::pages() const {
   std::vector<SlicePage> out;
   out.reserve(touched_.size());
-  for (const auto& [addr, p] : touched_) out.push_back(p);
+  for (const auto& [addr, p] : touched_) {
+    out.push_back(p);
+    // The protection the slice gives the page: what the program had at the
+    // first touch and has now (a mapping replaced by mmap or changed by
+    // mprotect during the interval), and what it was seen doing.
+    SlicePage& q = out.back();
+    if (const Range* r = find(addr)) q.prot |= r->prot;
+    q.prot |= PROT_READ | (q.exec ? PROT_EXEC : 0) | (q.write && !q.kernel ? PROT_WRITE : 0);
+  }
   return out;
 }
 

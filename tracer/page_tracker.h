@@ -66,6 +66,11 @@ class PageTracker {
   // At a syscall-entry stop: opens (and records) the pages the call's
   // arguments may point to; returns at the entry stop of the same call.
   Status before_call(long nr, const std::array<uint64_t, 6>& args);
+  // Every syscall entry, tracked or not (fast-forward): notes what must
+  // never be protected (the rseq area).
+  void observe_call(long nr, const std::array<uint64_t, 6>& args);
+  // Pages the program touched that could not be read (not in any slice).
+  const std::set<uint64_t>& unreadable() const { return unreadable_; }
   // At a syscall-exit stop: pages the kernel wrote, and mapping changes; a
   // call that replaced the content of pages already touched (mmap over them,
   // madvise DONTNEED) gets that content added to its writes.
@@ -103,6 +108,8 @@ class PageTracker {
   Status open_page(uint64_t page, int want, char kind);
   // Records `page` with its current content; false when it cannot be read.
   bool record_page(uint64_t page);
+  // The last bytes of a code page hold an lr instruction.
+  bool ends_with_lr(uint64_t page);
   Status protect_range(uint64_t start, uint64_t end, int prot);
   void note_seen(const Range& r);
 
@@ -114,6 +121,7 @@ class PageTracker {
   std::map<uint64_t, int> granted_;       // page -> protection given back
   std::map<uint64_t, SlicePage> touched_; // page -> first-touch record
   std::set<uint64_t> pinned_;             // never protected (rseq area)
+  std::set<uint64_t> unreadable_;
   std::vector<std::pair<uint64_t, uint64_t>> async_;
   std::vector<std::pair<uint64_t, int>> opened_;  // opened for the current call: page, access before
   std::vector<AddressRange> seen_;

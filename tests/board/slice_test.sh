@@ -14,7 +14,7 @@
 #    reaches the same end state (registers, digest, output).
 source "$(dirname "$0")/lib.sh" "$@"
 
-vboard --pkg xz-utils --pkg zstd --out "$out_dir" --timeout 1500 -- sh -c '
+vboard --pkg xz-utils --pkg zstd --out "$out_dir" --timeout 1500 --mem 2048 -- sh -c '
   set -u
   cd /tmp
   i=0; while [ $i -lt 3000 ]; do echo "line $i of the slicing input, $((i * i % 977))"; i=$((i+1)); done > in.txt
@@ -38,10 +38,11 @@ vboard --pkg xz-utils --pkg zstd --out "$out_dir" --timeout 1500 -- sh -c '
   slice edge 100000 slicecases edge 60
   slice syscalls 20000 slicecases syscalls 400
   slice busybox 300000 busybox md5sum in.txt
-  slice xz 1000000 xz -T1 -6 -c in.txt
+  head -c 24000 in.txt > small.txt
+  slice xz 2000000 xz -T1 -6 -c small.txt
   xz -T1 -c in.txt > in.txt.xz
   slice xz-d 300000 xz -T1 -d -c in.txt.xz
-  slice zstd 1000000 zstd -T1 --no-asyncio -9 -c in.txt
+  slice zstd 1000000 zstd -T1 --no-asyncio -9 -c small.txt
   # SimPoint: intervals 1 and 3 of compute (interval length 300000).
   printf "1 0\n3 1\n" > sp.simpoints; printf "0.75 0\n0.25 1\n" > sp.weights
   mkdir -p /out/sp
