@@ -21,15 +21,8 @@ int run_one(const RunOptions& o) {
     print_error(config.error().message());
     return 2;
   }
-  std::vector<std::string> runner;
-  for (size_t i = 0; i < o.runner.size();) {
-    size_t j = o.runner.find(' ', i);
-    if (j == std::string::npos) j = o.runner.size();
-    if (j > i) runner.push_back(o.runner.substr(i, j - i));
-    i = j + 1;
-  }
   // The slice's own report goes to stderr as it runs (unless --json).
-  auto r = run_slice(o.slice, runner, o.json);
+  auto r = run_slice(o.slice, runner_words(o.runner), o.json);
   if (!r) {
     print_error(r.error().message());
     return 1;

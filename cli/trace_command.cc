@@ -195,6 +195,28 @@ int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
   }
 }
 
+// SIGINT/SIGTERM end tracing cleanly (detach or kill), without SA_RESTART
+// so a blocked waitpid returns.
+void catch_interrupts() {
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// The -o file, written atomically; null without -o. False (after printing
+// the error) when it cannot be created.
+bool open_output(const TraceOptions& o, std::unique_ptr<OutputFile>& out) {
+  if (o.output.empty()) return true;
+  auto f = OutputFile::create(o.output);
+  if (!f) {
+    print_error(f.error().message());
+    return false;
+  }
+  out = std::move(*f);
+  return true;
+}
+
 // --interval: the program runs under page tracking; each interval's
 // syscalls, touched pages and the registers at both ends are recorded.
 int run_interval_trace(const TraceOptions& o) {
@@ -203,18 +225,8 @@ int run_interval_trace(const TraceOptions& o) {
     return 2;
   }
   std::unique_ptr<OutputFile> out;
-  if (!o.output.empty()) {
-    auto f = OutputFile::create(o.output);
-    if (!f) {
-      print_error(f.error().message());
-      return 1;
-    }
-    out = std::move(*f);
-  }
-  struct sigaction sa {};
-  sa.sa_handler = on_interrupt;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  if (!open_output(o, out)) return 1;
+  catch_interrupts();
   IntervalOptions io;
   io.argv = o.argv;
   io.interval = o.interval;
@@ -300,22 +312,9 @@ int run_trace(const TraceOptions& o) {
     return 1;
   }
 
-  // SIGINT/SIGTERM end tracing cleanly (detach or kill), without SA_RESTART
-  // so a blocked waitpid returns.
-  struct sigaction sa {};
-  sa.sa_handler = on_interrupt;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-
+  catch_interrupts();
   std::unique_ptr<OutputFile> out;
-  if (!o.output.empty()) {
-    auto f = OutputFile::create(o.output);
-    if (!f) {
-      print_error(f.error().message());
-      return 1;
-    }
-    out = std::move(*f);
-  }
+  if (!open_output(o, out)) return 1;
   CliSink sink(*tracee, o, out ? &out->stream() : nullptr);
   if (!o.at.empty()) {
     int rc = run_positions(*tracee, o, sink);

@@ -32,21 +32,6 @@ struct Expected {
   std::optional<uint64_t> size;
 };
 
-std::vector<std::string> split_words(const std::string& s) {
-  std::vector<std::string> words;
-  std::string w;
-  for (char c : s) {
-    if (c == ' ') {
-      if (!w.empty()) words.push_back(w);
-      w.clear();
-    } else {
-      w += c;
-    }
-  }
-  if (!w.empty()) words.push_back(w);
-  return words;
-}
-
 struct Verdict {
   Expected e;
   SliceRun run;
@@ -157,7 +142,7 @@ int run_verify(const VerifyOptions& o) {
     }
   }
 
-  const std::vector<std::string> runner = split_words(o.runner);
+  const std::vector<std::string> runner = runner_words(o.runner);
   std::vector<Verdict> verdicts;
   bool all_ok = true;
   for (const Expected& e : todo) {

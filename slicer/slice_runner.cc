@@ -45,6 +45,20 @@ Result<SliceStats> parse_slice_stats(const std::string& text) {
   return s;
 }
 
+std::vector<std::string> runner_words(const std::string& runner) {
+  std::vector<std::string> words;
+  std::string w;
+  for (char c : runner + " ") {
+    if (c != ' ') {
+      w += c;
+    } else if (!w.empty()) {
+      words.push_back(w);
+      w.clear();
+    }
+  }
+  return words;
+}
+
 namespace {
 
 struct Pipe {

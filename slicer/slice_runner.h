@@ -34,6 +34,9 @@ struct SliceRun {
   SliceStats stats;
 };
 
+// A --runner option ("qemu-riscv64 -L /x") as words; empty for none.
+std::vector<std::string> runner_words(const std::string& runner);
+
 // Parses the slice's JSON stats line (keys in runtime/slice_abi.h).
 Result<SliceStats> parse_slice_stats(const std::string& text);
 
