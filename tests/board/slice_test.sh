@@ -31,7 +31,7 @@ vboard --pkg xz-utils --pkg zstd --out "$out_dir" --timeout 1500 --mem 2048 -- s
     hwslice verify /out/$name/smanifest.json > /out/$name.verify.txt 2>&1
   }
   slice compute 300000 compute 60
-  slice compute-dyn 300000 compute-dyn 60
+  slice compute-dyn 300000 compute-dyn 120
   slice heap 200000 slicecases heap 40
   slice files 200000 slicecases files in.txt 3
   slice stdio 100000 slicecases stdio 300
