@@ -155,10 +155,12 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
 
   Result<bool> after_call(SyscallRecord& rec) override {
     const int64_t ret = static_cast<int64_t>(rec.ret);
-    if (debug_)
+    if (debug_) {
+      auto pos = position();
       std::fprintf(stderr, "hwslice: debug: %s = %lld at pc %llx, position %llu\n", rec.name.c_str(),
                    static_cast<long long>(ret), static_cast<unsigned long long>(rec.pc),
-                   static_cast<unsigned long long>(position() ? *position() : 0));
+                   static_cast<unsigned long long>(pos ? *pos : 0));
+    }
     if (ret <= kErestartsys && ret >= kErestartnohand) {
       // Interrupted by the tracer's stop and restarted by the kernel: the
       // program runs this ecall again and never sees this result.
@@ -205,7 +207,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       auto mine = pages_.on_fault(*info, regs->pc());
       if (!mine) return mine.error();
       if (!*mine) {
-        if (std::getenv("HWSLICE_DEBUG"))
+        if (debug_)
         {
           std::fprintf(stderr, "hwslice: debug: SIGSEGV passed to the program: addr %p code %d pc %llx\n",
                        info->si_addr, info->si_code, static_cast<unsigned long long>(regs->pc()));

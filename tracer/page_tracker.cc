@@ -57,7 +57,7 @@ Result<int64_t> PageTracker::inject(long nr, const std::array<uint64_t, 6>& args
   auto r = inject_syscall(tracee_, RemoteAddr(scratch_), nr, args);
   if (guard_) guard_(true);
   ++injections_;
-  if (!r && std::getenv("HWSLICE_DEBUG")) {
+  if (!r && debug_) {
     std::ifstream maps("/proc/" + std::to_string(tracee_.pid()) + "/maps");
     std::string line, all;
     while (std::getline(maps, line)) all += "\n  " + line;
@@ -268,7 +268,7 @@ Result<bool> PageTracker::on_fault(const siginfo_t& info, uint64_t pc) {
     const Range* next = find(page + kPageSize);
     if (next && (next->prot & PROT_EXEC)) HWSLICE_TRY(open_page(page + kPageSize, PROT_EXEC, 'x'));
   }
-  if (std::getenv("HWSLICE_DEBUG"))
+  if (debug_)
     std::fprintf(stderr, "hwslice: debug: fault %c at %llx pc %llx insn %08x\n", kind,
                  static_cast<unsigned long long>(addr), static_cast<unsigned long long>(pc), bits);
   HWSLICE_TRY(open_page(page, want, kind));
@@ -343,7 +343,7 @@ Status PageTracker::before_call(long nr, const std::array<uint64_t, 6>& args) {
   }
   if (st->kind() != WaitStatus::Kind::kSyscallStop)
     return Error("expected the repeated syscall's entry, but tracee " + tracee_.state_line());
-  if (std::getenv("HWSLICE_DEBUG")) {
+  if (debug_) {
     auto now = tracee_.regs();
     auto info = tracee_.syscall_info();
     std::fprintf(stderr, "hwslice: debug: re-ran syscall %ld at %llx for %zu pages: now pc %llx a0 %llx a7 %llx op %d nr %lld\n", nr,

@@ -32,6 +32,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <set>
@@ -114,6 +115,9 @@ class PageTracker {
   void note_seen(const Range& r);
 
   Tracee& tracee_;
+  // HWSLICE_DEBUG: each fault and re-run syscall on stderr (read once, not
+  // on every fault).
+  const bool debug_ = std::getenv("HWSLICE_DEBUG") != nullptr;
   std::function<void(bool)> guard_;
   uint64_t scratch_ = 0;
   bool armed_ = false;  // every mapping was protected once
