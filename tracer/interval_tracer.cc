@@ -343,8 +343,11 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       HWSLICE_TRY(pages_.include(end_regs.pc, 4, true));
     }
     // The vDSO's data pages cannot be protected or read through ptrace;
-    // when the interval ran vDSO code, the slice gets them zero-filled, which
-    // makes the vDSO take its syscall fallback (see docs/slices.md).
+    // when the interval ran vDSO code, the slice gets the copy the tracee
+    // made of them at its first vDSO touch (PageTracker::vdso_data), so the
+    // vDSO takes the same paths (clock_gettime and riscv_hwprobe answer from
+    // the data instead of making a syscall). A page without a copy (it
+    // faults for the program too) is zero-filled.
     std::vector<SlicePage> pages = pages_.pages();
     bool vdso = false;
     for (const SlicePage& p : pages)
@@ -358,7 +361,9 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
             z.addr = a;
             z.prot = PROT_READ;
             z.read = true;
-            z.data.assign(kPageSize, 0);
+            auto copy = pages_.vdso_data().find(a);
+            if (copy != pages_.vdso_data().end()) z.data = copy->second;
+            else z.data.assign(kPageSize, 0);
             pages.push_back(std::move(z));
           }
     std::sort(pages.begin(), pages.end(), [](const SlicePage& a, const SlicePage& b) { return a.addr < b.addr; });

@@ -17,7 +17,7 @@ namespace {
 
 constexpr uint64_t page_down(uint64_t a) { return a & ~(kPageSize - 1); }
 constexpr uint64_t page_up(uint64_t a) { return (a + kPageSize - 1) & ~(kPageSize - 1); }
-constexpr long kSysBrk = 214, kSysMremap = 216, kSysMadvise = 233;
+constexpr long kSysBrk = 214, kSysMremap = 216, kSysMadvise = 233, kSysProcessVmWritev = 271;
 constexpr long kSysReadv = 65, kSysWritev = 66, kSysPreadv = 69, kSysPwritev = 70, kSysPreadv2 = 286,
                kSysPwritev2 = 287;
 constexpr int kMadvDontneed = 4, kMadvFree = 8;
@@ -73,7 +73,7 @@ Status PageTracker::init() {
   if (!regs) return regs.error();
   if (guard_) guard_(false);
   auto page = inject_syscall(tracee_, RemoteAddr(regs->pc()), riscv::kSysMmap,
-                             {0, kPageSize, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+                             {0, kScratchPages * kPageSize, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
                               static_cast<uint64_t>(-1), 0});
   if (guard_) guard_(true);
   if (!page) return page.error().wrap("making the tracer's code page");
@@ -87,6 +87,10 @@ Status PageTracker::init() {
   if (!after) return after.error();
   after->set_x(riscv::kA0, 0);
   HWSLICE_TRY(tracee_.set_regs(*after));
+  auto rw = inject(riscv::kSysMprotect,
+                   {scratch_ + kPageSize, (kScratchPages - 1) * kPageSize, PROT_READ | PROT_WRITE, 0, 0, 0});
+  if (!rw) return rw.error().wrap("making the tracer's data pages");
+  if (*rw < 0) return Error("making the tracer's data pages in pid " + std::to_string(tracee_.pid()), -*rw);
   return load_maps();
 }
 
@@ -135,8 +139,43 @@ Status PageTracker::protect_range(uint64_t start, uint64_t end, int prot) {
   return ok_status();
 }
 
+Status PageTracker::capture_vdso_data() {
+  vdso_captured_ = true;
+  vdso_data_.clear();
+  const uint64_t iov = scratch_ + kPageSize, buffer = scratch_ + 2 * kPageSize;
+  for (const AddressRange& m : seen_) {
+    if (m.name.rfind("[vvar", 0) != 0) continue;
+    for (uint64_t page = m.start; page < m.end && page - m.start < 16 * kPageSize; page += kPageSize) {
+      // process_vm_writev(self, {page}, {buffer}): the kernel reads `page`
+      // as the program would (a page that faults for it gives EFAULT, not a
+      // signal) and writes the buffer through the page tables.
+      const uint64_t vecs[4] = {page, kPageSize, buffer, kPageSize};
+      HWSLICE_TRY(tracee_.write(RemoteAddr(iov), vecs, sizeof vecs));
+      std::vector<uint8_t> data(kPageSize);
+      // The kernel updates the time data under a sequence count (odd while
+      // it writes): a copy taken mid-update is taken again.
+      for (int attempt = 0; attempt < 8; ++attempt) {
+        auto n = inject(kSysProcessVmWritev, {static_cast<uint64_t>(tracee_.pid()), iov, 1, iov + 16, 1, 0});
+        if (!n) return n.error();
+        if (*n != static_cast<int64_t>(kPageSize)) {
+          data.clear();
+          break;
+        }
+        HWSLICE_TRY(tracee_.read(RemoteAddr(buffer), data.data(), data.size()));
+        const uint32_t seq = data[0] | data[1] << 8 | data[2] << 16 | static_cast<uint32_t>(data[3]) << 24;
+        if (page != m.start || seq % 2 == 0) break;
+      }
+      if (!data.empty()) vdso_data_[page] = std::move(data);
+    }
+  }
+  if (debug_) std::fprintf(stderr, "hwslice: debug: vdso data: %zu pages copied\n", vdso_data_.size());
+  return ok_status();
+}
+
 Status PageTracker::begin_interval() {
   touched_.clear();
+  vdso_data_.clear();
+  vdso_captured_ = false;
   // Only pages given back need protecting again; at the first interval,
   // every mapping.
   if (!armed_) {
@@ -272,6 +311,10 @@ Result<bool> PageTracker::on_fault(const siginfo_t& info, uint64_t pc) {
     std::fprintf(stderr, "hwslice: debug: fault %c at %llx pc %llx insn %08x\n", kind,
                  static_cast<unsigned long long>(addr), static_cast<unsigned long long>(pc), bits);
   HWSLICE_TRY(open_page(page, want, kind));
+  // The vDSO reads its data pages: they are copied while the program is
+  // stopped at its first touch of the vDSO (a signal stop, where the tracer
+  // can inject).
+  if (r->path == "[vdso]" && !vdso_captured_) HWSLICE_TRY(capture_vdso_data());
   return true;
 }
 

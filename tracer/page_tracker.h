@@ -92,7 +92,14 @@ class PageTracker {
   uint64_t reexecuted_ecalls() const { return reexecuted_; }
   // Memory the kernel rewrites without a syscall (registered rseq areas).
   const std::vector<std::pair<uint64_t, uint64_t>>& async_areas() const { return async_; }
-  bool is_tracer_page(uint64_t addr) const { return addr >= scratch_ && addr < scratch_ + kPageSize; }
+  bool is_tracer_page(uint64_t addr) const { return addr >= scratch_ && addr < scratch_ + kScratchPages * kPageSize; }
+  // The vDSO data pages ([vvar]) as the program saw them when it first
+  // touched the vDSO in this interval (address -> page content). They can be
+  // neither protected nor read through ptrace, so the tracee copies them
+  // itself (process_vm_writev from its own memory into the tracer's page).
+  // Empty when the interval did not touch the vDSO; pages that fault even
+  // for the program (e.g. the time-namespace page outside one) are absent.
+  const std::map<uint64_t, std::vector<uint8_t>>& vdso_data() const { return vdso_data_; }
 
  private:
   struct Range {
@@ -112,6 +119,8 @@ class PageTracker {
   // The last bytes of a code page hold an lr instruction.
   bool ends_with_lr(uint64_t page);
   Status protect_range(uint64_t start, uint64_t end, int prot);
+  // Fills vdso_data_ (see vdso_data()).
+  Status capture_vdso_data();
   void note_seen(const Range& r);
 
   Tracee& tracee_;
@@ -119,7 +128,12 @@ class PageTracker {
   // on every fault).
   const bool debug_ = std::getenv("HWSLICE_DEBUG") != nullptr;
   std::function<void(bool)> guard_;
+  // The tracer's pages in the tracee: code (r-x, injected ecall/ebreak),
+  // then two read-write pages (iovecs, and a page-sized copy buffer).
+  static constexpr uint64_t kScratchPages = 3;
   uint64_t scratch_ = 0;
+  std::map<uint64_t, std::vector<uint8_t>> vdso_data_;
+  bool vdso_captured_ = false;  // in this interval
   bool armed_ = false;  // every mapping was protected once
   std::vector<Range> ranges_;
   std::map<uint64_t, int> granted_;       // page -> protection given back

@@ -79,14 +79,14 @@ for name in compute compute-dyn heap files stdio edge syscalls busybox xz xz-d z
   qemu_ok=$(json 'import json,sys; print(sum(1 for r in json.load(open(sys.argv[1])) if r["ok"]))' "$out_dir/$name.qemu.json")
   if [[ " $known_gaps " == *" $name "* ]]; then
     # Known open bugs (issue 5 notes, docs/slices.md "Known limits"):
-    #  - the vDSO's data page cannot be read through ptrace, so slices get it
-    #    zero-filled; a slice whose interval calls into the vDSO
-    #    (riscv_hwprobe at a dynamic program's start, clock_gettime) takes
-    #    another path there and diverges;
+    #  - the first slice of a dynamic program retires 4 instructions fewer
+    #    than the trace counted (on k1), which looks like an sc that failed
+    #    once in the trace; its cause is not found yet;
     #  - the pc+registers end can match an earlier hit when a loop's state
     #    lives in memory (stdio: printf's internals repeat their registers
     #    line after line), ending the slice early;
-    #  - an sc that a tracer stop made fail once in the trace.
+    #  - zstd's last slice (up to exit_group) retires a few more instructions
+    #    than recorded.
     # Such slices are reported; at least half must pass.
     echo "  note: $name: $passed of $n slices pass verify, $exact exact, $qemu_ok pass under qemu-riscv64 (known gaps)"
     grep -B1 -A5 " FAIL " "$out_dir/$name.verify.txt" | sed 's/^/    /'
@@ -107,7 +107,15 @@ done
 n=$(ls "$out_dir/compute"/*.exe | wc -l)
 assert_eq "compute: more than one slice (intervals of 300000 over ~1.3M instructions)" 1 "$(( n > 3 ))"
 sizes=$(json 'import json,sys,statistics; print(int(statistics.median(s["size"] for s in json.load(open(sys.argv[1]))["slices"])))' "$out_dir/compute/smanifest.json")
-assert_eq "compute: median slice under 64 KiB ($sizes bytes)" 1 "$(( sizes < 65536 ))"
+if [[ $profile == k1 ]]; then
+  assert_eq "compute: median slice under 64 KiB ($sizes bytes)" 1 "$(( sizes < 65536 ))"
+else
+  # On vf2 positions count the kernel's instructions too (no mode filtering
+  # without Sscofpmf), most of them spent on the tracer's page faults, so an
+  # interval holds fewer and different program instructions than on k1 and
+  # its size says nothing about the format: reported, not judged.
+  echo "  note: compute: median slice $sizes bytes (vf2: positions include kernel instructions)"
+fi
 assert_eq "simpoints: slice exit status" 0 "$(cat "$out_dir/sp.rc")"
 assert_eq "simpoints: two slices, weights 0.75 and 0.25" "0.75 0.25" \
   "$(json 'import json,sys; print(" ".join(str(s["weight"]) for s in json.load(open(sys.argv[1]))["slices"]))' "$out_dir/sp/smanifest.json")"
