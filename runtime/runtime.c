@@ -185,6 +185,9 @@ static uint64_t ov_meas_i, ov_meas_c, ov_fixed, uncounted;
 
 static char detail_storage[512];
 static struct hws_buf detail;
+/* End hits with the recorded registers (all calls replayed) but another
+ * stack above sp. */
+static uint64_t stack_misses;
 static char out_storage[4096];
 
 static char alt_stack[32768] __attribute__((aligned(16)));
@@ -328,6 +331,13 @@ static NORETURN void finish(const char* status, int ended, int regs_match, uint6
   } else {
     code = kExitFault;
   }
+  if (code != kExitOk && stack_misses) {
+    hws_buf_str(&detail, detail.len ? "; " : "");
+    hws_buf_str(&detail, "the end registers matched at ");
+    hws_buf_u64(&detail, stack_misses);
+    hws_buf_str(&detail, stack_misses == 1 ? " hit" : " hits");
+    hws_buf_str(&detail, ", the stack above sp did not");
+  }
   emit(&r, 1);
   sys_exit(code);
 }
@@ -361,6 +371,15 @@ static void note_reg(struct hws_buf* why, const char* name, int index, uint64_t 
 
 /* Equal registers (pc, x1..x31 but a0 when skip_a0, f0..f31, fcsr)? The
  * first difference goes to `why` (may be null). */
+/* The stack above sp at an end hit equals the recorded one (checked only
+ * once the registers match, so sp is the recorded sp, whose bytes the
+ * slicer checked are in the slice's pages). */
+static int end_stack_matches(void) {
+  if (cfg->end_stack_len == 0) return 1;
+  const unsigned char* sp = (const unsigned char*)(uintptr_t)cfg->end_regs.x[2];
+  return hws_fnv1a(HWS_FNV_OFFSET, sp, cfg->end_stack_len) == cfg->end_stack_hash;
+}
+
 static int regs_equal(const struct hws_regs* got, const struct hws_regs* want, int skip_a0,
                       struct hws_buf* why) {
   if (got->pc != want->pc) {
@@ -579,8 +598,11 @@ USED void hws_on_signal(long sig, void* infov, void* ucv) {
        * registers (a loop whose state lives in memory, e.g. a buffer that
        * wraps) but calls still to come is not it. */
       if (replay_index == cfg->calls_count && regs_equal(&now, &cfg->end_regs, 0, 0)) {
-        ov_fixed += sig_head();
-        finish("ok", 1, 1, pc);
+        if (end_stack_matches()) {
+          ov_fixed += sig_head();
+          finish("ok", 1, 1, pc);
+        }
+        stack_misses++;  /* said in the report if the end is never found */
       }
       /* Not yet: run the real instruction, stop right after it. */
       unsigned char insn[4];

@@ -726,6 +726,40 @@ TEST_F(SliceTest, EndNeverMatchingRunsIntoTheProgramsFault) {
       << r.err;
 }
 
+// The end also compares the stack above sp (a loop can repeat its registers
+// while its frames differ). Here sp points into the data page, which the
+// program does not use as a stack.
+Built with_end_stack(SliceOptions o, uint64_t hash_flip) {
+  Built b = make_slice(o);
+  b.slice.cfg.start_regs.x[sp] = kData + 0x800;
+  b.slice.cfg.end_regs.x[sp] = kData + 0x800;
+  const std::vector<uint8_t> d = final_data();
+  b.slice.cfg.end_stack_len = 64;
+  b.slice.cfg.end_stack_hash = hws_fnv1a(HWS_FNV_OFFSET, d.data() + 0x800, 64) ^ hash_flip;
+  return b;
+}
+
+TEST_F(SliceTest, EndWithTheRecordedStackBytesEndsAsUsual) {
+  const Built b = with_end_stack({}, 0);
+  const SliceRun r = go(b.slice);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = stats_of(r);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["hits"], 5);
+  expect_counts(j, 33);
+}
+
+TEST_F(SliceTest, EndWithOtherStackBytesIsNotTheEnd) {
+  const Built b = with_end_stack({.exit = ExitSite::kNop}, 1);
+  const SliceRun r = go(b.slice);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  const nlohmann::json j = stats_of(r);
+  EXPECT_EQ(j["status"], "fault");
+  EXPECT_EQ(j["hits"], 10);
+  EXPECT_EQ(j["detail"],
+            "SIGSEGV (11) at pc 0x20005a, address 0x0; the end registers matched at 1 hit, the stack above sp did not");
+}
+
 TEST_F(SliceTest, ExhaustedReplayTableDiverges) {
   Built b = make_slice({});
   b.slice.cfg.end_regs.x[t2] = 11;  // never ends: reaches the exit stub
@@ -816,7 +850,7 @@ TEST_F(SliceTest, SetupErrorsNameWhatIsWrong) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {[](Slice& s) { s.cfg.version = 2; }, "unsupported slice format version 2"},
+      {[](Slice& s) { s.cfg.version = HWS_VERSION + 1; }, "unsupported slice format version 3"},
       {[](Slice& s) { s.regions[2].addr = kBase + 0x3000; }, "region overlaps the slice runtime or its data: 0x10003000"},
       {[](Slice& s) { s.digest[0].addr = kStubs + 0x1000; }, "digest range not inside one readable region: 0x203000"},
       {[](Slice& s) { s.cfg.end_pc += 4; s.cfg.end_next_pc += 4; }, "no breakpoint at end pc 0x200048"},

@@ -54,8 +54,10 @@
  * End of slice (deterministic on every board, no counter overflow needed):
  *   HWS_END_PC_REGS: the slicer patches `ebreak` (c.ebreak for a 2-byte
  *     instruction) at end_pc. On each hit the runtime's SIGTRAP handler
- *     compares the register file (pc, x1..x31, f0..f31, fcsr) with end_regs;
- *     equal, with every replay-table call already replayed, ends the slice
+ *     compares the register file (pc, x1..x31, f0..f31, fcsr) with end_regs
+ *     and the stack above sp with end_stack_hash (a loop whose state lives in
+ *     its stack frames repeats its registers, e.g. printf's internals line
+ *     after line); equal, with every replay-table call already replayed, ends the slice
  *     before the instruction at end_pc runs. Otherwise
  *     it puts the original instruction back, places a breakpoint at
  *     end_next_pc (end_pc is never a control-flow instruction, so that is its
@@ -86,7 +88,7 @@
 #include <stdint.h>
 
 #define HWS_MAGIC 0x31454349534c5748ULL /* "HWSLICE1" */
-#define HWS_VERSION 1
+#define HWS_VERSION 2
 #define HWS_PAGE 4096ULL
 #define HWS_NEAR_STUB_SIZE 56
 /* The first bytes of the runtime image are not used by the runtime: the
@@ -159,7 +161,12 @@ struct hws_config {
   uint64_t end_next_pc;        /* end_pc + end_insn_len */
   struct hws_regs start_regs;  /* entry state: every register, then jump to pc */
   struct hws_regs end_regs;    /* recorded state at the end point */
-  char name[64];               /* "P<start>-<end>", NUL-terminated */
+  /* HWS_END_PC_REGS also requires, at the end hit, hws_fnv1a(HWS_FNV_OFFSET)
+   * of the end_stack_len bytes at end_regs.x[2] (the stack above sp, within
+   * the slice's pages) to equal end_stack_hash; 0 bytes: no stack check. */
+  uint64_t end_stack_len;
+  uint64_t end_stack_hash;
+  char name[48];               /* "<start>-<end>", NUL-terminated (at most 42 bytes) */
 };
 
 /* Digest of the written memory: FNV-1a 64 over, for each range in order,

@@ -52,6 +52,10 @@ struct SliceSpec {
   // (runtime/slice_abi.h hws_fnv1a rules).
   std::vector<AddressRange> digest_ranges;
   uint64_t digest = 0;
+  // kPcRegs: the stack above sp at the end, [end_regs sp, + end_stack_len),
+  // only bytes of the slice's pages, and its hws_fnv1a (the end hit must
+  // match it too; runtime/slice_abi.h).
+  uint64_t end_stack_len = 0, end_stack_hash = 0;
   std::vector<AddressRange> mappings;
   // Bytes the program wrote to stdout/stderr in the interval (echoed by the
   // slice; verify compares).

@@ -277,6 +277,11 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     L.end_insn_len = len;
     L.end_next_pc = L.end_pc + len;
     L.patches.push_back({L.end_pc, len == 2 ? uint32_t{riscv::kCEbreak} : riscv::kEbreak, len});
+    // The runtime hashes the end stack in place: it must be mapped.
+    std::vector<uint8_t> stack(spec.end_stack_len);
+    if (!stack.empty() && !pages.read(spec.end_regs.ints[2], stack.data(), stack.size()))
+      return Error("the end stack " + hex(spec.end_regs.ints[2]) + " (" + std::to_string(stack.size()) +
+                   " bytes) is not in the slice's pages");
   }
 
   // Near stubs, else trap sites.
@@ -444,6 +449,10 @@ hws_config make_config(const SliceSpec& spec, const SliceLayout& L) {
   c.end_next_pc = L.end_next_pc;
   c.start_regs = to_hws_regs(spec.start_regs);
   c.end_regs = to_hws_regs(spec.end_regs);
+  if (L.end_kind == HWS_END_PC_REGS) {
+    c.end_stack_len = spec.end_stack_len;
+    c.end_stack_hash = spec.end_stack_hash;
+  }
   const std::string name = std::to_string(spec.start) + "-" + std::to_string(spec.end);
   std::snprintf(c.name, sizeof c.name, "%s", name.c_str());
   return c;

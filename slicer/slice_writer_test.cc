@@ -564,6 +564,11 @@ TEST(SliceLayout, ContractViolationsAreErrors) {
   s.end_regs.pc += 4;
   EXPECT_EQ(layout_error(s), "the end registers' pc 0x1006e is not the pc of the end syscall, 0x1006a");
 
+  s = make_spec(End::kLoopAdd);
+  s.end_stack_len = 0x801;  // one byte past the stack page
+  s.end_stack_hash = 1;
+  EXPECT_EQ(layout_error(s), "the end stack 0x7ff800 (2049 bytes) is not in the slice's pages");
+
   s = make_spec(End::kExit);
   s.syscalls.clear();
   EXPECT_EQ(layout_error(s), "the slice ends at a syscall but has no syscalls");
@@ -643,7 +648,7 @@ TEST(SliceConfig, EveryField) {
   const SliceLayout l = layout_ok(spec);
   const hws_config c = make_config(spec, l);
   EXPECT_EQ(c.magic, HWS_MAGIC);
-  EXPECT_EQ(c.version, 1u);
+  EXPECT_EQ(c.version, 2u);
   EXPECT_EQ(c.flags, HWS_F_EXACT);
   EXPECT_EQ(c.start, 1000u);
   EXPECT_EQ(c.end, 1030u);
@@ -674,9 +679,25 @@ TEST(SliceConfig, EveryField) {
   EXPECT_EQ(c.end_regs.x[10], 4u);
   EXPECT_STREQ(c.name, "1000-1030");
 
+  EXPECT_EQ(c.end_stack_len, 0u);
+  EXPECT_EQ(c.end_stack_hash, 0u);
+
   SliceSpec inexact = spec;
   inexact.exact = false;
   EXPECT_EQ(make_config(inexact, l).flags, 0u);
+
+  // The end stack: up to the end of the stack page, with its hash.
+  SliceSpec stack = spec;
+  stack.end_stack_len = 0x800;
+  stack.end_stack_hash = 0x1234abcd;
+  const hws_config cs = make_config(stack, layout_ok(stack));
+  EXPECT_EQ(cs.end_stack_len, 0x800u);
+  EXPECT_EQ(cs.end_stack_hash, 0x1234abcdu);
+  // A syscall end has no stack check.
+  SliceSpec exit_end = make_spec(End::kExit);
+  exit_end.end_stack_len = 16;
+  exit_end.end_stack_hash = 1;
+  EXPECT_EQ(make_config(exit_end, layout_ok(exit_end)).end_stack_len, 0u);
 }
 
 TEST(SliceFileBytes, ElfHeadersAndSegments) {

@@ -31,6 +31,8 @@ constexpr int64_t kErestartsys = -512, kErestartnohand = -514;
 // include the kernel's work at each stop, and an underestimate makes the
 // timer late (intervals much longer than asked).
 constexpr double kMinRate = 5e8;
+// How much of the stack above sp the end point compares (record_end_stack).
+constexpr uint64_t kEndStackBytes = 4096;
 
 // Reads the written pages at the end point and digests them the way the
 // runtime does (runtime/slice_abi.h: per range, address, size, content).
@@ -367,6 +369,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
             pages.push_back(std::move(z));
           }
     std::sort(pages.begin(), pages.end(), [](const SlicePage& a, const SlicePage& b) { return a.addr < b.addr; });
+    if (kind == SliceSpec::EndKind::kPcRegs) HWSLICE_TRY(record_end_stack(end_regs.ints[2], pages));
     end_regs.icount = at;
     spec_.end = at;
     spec_.end_regs = end_regs;
@@ -380,6 +383,26 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     spec_done_ = true;
     ++slices_;
     HWSLICE_TRY(on_slice_(std::move(spec_)));
+    return ok_status();
+  }
+
+  // The stack above sp at the end point, as far as the slice's pages go
+  // (at most kEndStackBytes): a loop can repeat its registers at the end pc
+  // while its state differs in its stack frames (printf's internals, line
+  // after line), so the slice's end compares these bytes too.
+  Status record_end_stack(uint64_t sp, const std::vector<SlicePage>& pages) {
+    auto in_slice = [&](uint64_t page) {
+      auto it = std::lower_bound(pages.begin(), pages.end(), page,
+                                 [](const SlicePage& p, uint64_t a) { return p.addr < a; });
+      return it != pages.end() && it->addr == page;
+    };
+    uint64_t len = 0;
+    while (len < kEndStackBytes && in_slice((sp + len) & ~(kPageSize - 1)))
+      len = std::min<uint64_t>(kEndStackBytes, ((sp + len) & ~(kPageSize - 1)) + kPageSize - sp);
+    std::vector<uint8_t> bytes(len);
+    if (len && !t_.read(RemoteAddr(sp), bytes.data(), len)) len = 0;
+    spec_.end_stack_len = len;
+    spec_.end_stack_hash = len ? hws_fnv1a(HWS_FNV_OFFSET, bytes.data(), len) : 0;
     return ok_status();
   }
 
