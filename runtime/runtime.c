@@ -369,8 +369,6 @@ static void note_reg(struct hws_buf* why, const char* name, int index, uint64_t 
   hws_buf_hex(why, want);
 }
 
-/* Equal registers (pc, x1..x31 but a0 when skip_a0, f0..f31, fcsr)? The
- * first difference goes to `why` (may be null). */
 /* The stack above sp at an end hit equals the recorded one (checked only
  * once the registers match, so sp is the recorded sp, whose bytes the
  * slicer checked are in the slice's pages). */
@@ -380,6 +378,8 @@ static int end_stack_matches(void) {
   return hws_fnv1a(HWS_FNV_OFFSET, sp, cfg->end_stack_len) == cfg->end_stack_hash;
 }
 
+/* Equal registers (pc, x1..x31 but a0 when skip_a0, f0..f31, fcsr)? The
+ * first difference goes to `why` (may be null). */
 static int regs_equal(const struct hws_regs* got, const struct hws_regs* want, int skip_a0,
                       struct hws_buf* why) {
   if (got->pc != want->pc) {

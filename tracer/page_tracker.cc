@@ -310,11 +310,12 @@ Result<bool> PageTracker::on_fault(const siginfo_t& info, uint64_t pc) {
   if (debug_)
     std::fprintf(stderr, "hwslice: debug: fault %c at %llx pc %llx insn %08x\n", kind,
                  static_cast<unsigned long long>(addr), static_cast<unsigned long long>(pc), bits);
+  const bool vdso = r->path == "[vdso]";
   HWSLICE_TRY(open_page(page, want, kind));
   // The vDSO reads its data pages: they are copied while the program is
   // stopped at its first touch of the vDSO (a signal stop, where the tracer
   // can inject).
-  if (r->path == "[vdso]" && !vdso_captured_) HWSLICE_TRY(capture_vdso_data());
+  if (vdso && !vdso_captured_) HWSLICE_TRY(capture_vdso_data());
   return true;
 }
 
