@@ -217,6 +217,16 @@ Status PageTracker::open_page(uint64_t page, int want, char kind) {
   const int next = (given | want) & r->prot;
   if (next != given) {
     HWSLICE_TRY(protect_range(page, page + kPageSize, next));
+    if ((next & PROT_WRITE) && !(given & PROT_WRITE)) {
+      // The first write to a page not written yet (copy-on-write, or the
+      // shared zero page) is a fault the kernel handles on its own. When
+      // that write is an sc, the trap clears the reservation and the sc
+      // fails once: instructions the slice, whose pages are all written at
+      // set-up, never runs (seen as 4). Writing a word of the page back
+      // through ptrace takes that fault now, while the program is stopped.
+      uint64_t word = 0;
+      if (tracee_.read(RemoteAddr(page), &word, sizeof word)) (void)tracee_.write(RemoteAddr(page), &word, sizeof word);
+    }
     given = next;
   }
   if (!touched_.count(page) && !record_page(page)) {

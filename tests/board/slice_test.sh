@@ -79,14 +79,14 @@ for name in compute compute-dyn heap files stdio edge syscalls busybox xz xz-d z
   qemu_ok=$(json 'import json,sys; print(sum(1 for r in json.load(open(sys.argv[1])) if r["ok"]))' "$out_dir/$name.qemu.json")
   if [[ " $known_gaps " == *" $name "* ]]; then
     # Known open bugs (issue 5 notes, docs/slices.md "Known limits"):
-    #  - the first slice of a dynamic program retires 4 instructions fewer
-    #    than the trace counted (on k1), which looks like an sc that failed
-    #    once in the trace; its cause is not found yet;
-    #  - a slice whose end state differs (the first slices above) no longer
-    #    matches the end's registers and stack, runs past its end and is
-    #    reported with a fault or divergence;
-    #  - zstd's last slice (up to exit_group) retires a few more instructions
-    #    than recorded.
+    #  - zstd's first slice ends with other memory than recorded (time values
+    #    from the vDSO are a suspect) and its last slice (up to exit_group)
+    #    retires a few more instructions than recorded; xz -d's second slice
+    #    ends with another written-memory digest;
+    #  - such a slice no longer matches its end's registers and stack, runs
+    #    past its end and is reported with a fault or divergence;
+    #  - compute-dyn and busybox passed fully since the copy-on-write fix
+    #    (PageTracker::open_page) and stay here until they have in CI.
     # Such slices are reported; at least half must pass.
     echo "  note: $name: $passed of $n slices pass verify, $exact exact, $qemu_ok pass under qemu-riscv64 (known gaps)"
     grep -B1 -A5 " FAIL " "$out_dir/$name.verify.txt" | sed 's/^/    /'
