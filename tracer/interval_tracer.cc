@@ -369,7 +369,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
             pages.push_back(std::move(z));
           }
     std::sort(pages.begin(), pages.end(), [](const SlicePage& a, const SlicePage& b) { return a.addr < b.addr; });
-    if (kind == SliceSpec::EndKind::kPcRegs) HWSLICE_TRY(record_end_stack(end_regs.ints[2], pages));
+    if (kind == SliceSpec::EndKind::kPcRegs) record_end_stack(end_regs.ints[2], pages);
     end_regs.icount = at;
     spec_.end = at;
     spec_.end_regs = end_regs;
@@ -390,7 +390,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
   // (at most kEndStackBytes): a loop can repeat its registers at the end pc
   // while its state differs in its stack frames (printf's internals, line
   // after line), so the slice's end compares these bytes too.
-  Status record_end_stack(uint64_t sp, const std::vector<SlicePage>& pages) {
+  void record_end_stack(uint64_t sp, const std::vector<SlicePage>& pages) {
     auto in_slice = [&](uint64_t page) {
       auto it = std::lower_bound(pages.begin(), pages.end(), page,
                                  [](const SlicePage& p, uint64_t a) { return p.addr < a; });
@@ -403,7 +403,6 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     if (len && !t_.read(RemoteAddr(sp), bytes.data(), len)) len = 0;
     spec_.end_stack_len = len;
     spec_.end_stack_hash = len ? hws_fnv1a(HWS_FNV_OFFSET, bytes.data(), len) : 0;
-    return ok_status();
   }
 
   // A stop where an interval may end or start.
