@@ -27,6 +27,7 @@
 #include "tracer/syscall_table.h"
 #include "tracer/syscall_tracer.h"
 #include "tracer/interval_tracer.h"
+#include "tracer/step_tracer.h"
 #include "runtime/slice_abi.h"
 #endif
 
@@ -46,6 +47,7 @@ struct TraceOptions {
   bool no_aslr = false;
   std::string position_mode = "block";
   uint64_t interval = 0;
+  std::string mode = "pages";
   std::vector<std::string> argv;
 };
 
@@ -271,7 +273,85 @@ int run_interval_trace(const TraceOptions& o) {
   return result->exit.status;
 }
 
+// Step mode: every instruction stepped and recorded with its memory
+// accesses; with --interval also the boundaries' registers and each
+// interval's pages.
+class JsonlSink : public TraceSink {
+ public:
+  explicit JsonlSink(std::ostream* out) : out_(out) {}
+  void on_record(const TraceRecord& r) override {
+    if (out_) *out_ << encode(r) << '\n';
+  }
+
+ private:
+  std::ostream* out_;
+};
+
+int run_step_trace(const TraceOptions& o) {
+  if (o.pid) {
+    print_error("--mode step counts from the program's first instruction: it cannot be used with -p");
+    return 2;
+  }
+  if (!o.at.empty()) {
+    print_error("--at and --mode step cannot be combined (step mode records every position)");
+    return 2;
+  }
+  std::unique_ptr<OutputFile> out;
+  if (!open_output(o, out)) return 1;
+  catch_interrupts();
+  JsonlSink sink(out ? &out->stream() : nullptr);
+  StepOptions so;
+  so.argv = o.argv;
+  so.interval = o.interval;
+  so.allow_unknown = o.allow_unknown;
+  so.no_aslr = o.no_aslr;
+  so.interrupted = &g_interrupted;
+  const bool tty = isatty(STDERR_FILENO);
+  if (tty)
+    so.progress = [](uint64_t n) {
+      std::fprintf(stderr, "\rstepping: %llu instructions", static_cast<unsigned long long>(n));
+    };
+  auto result = trace_steps(so, sink);
+  if (tty) std::fputs("\r\033[K", stderr);
+  if (!result) {
+    print_error(result.error().message());
+    return 1;
+  }
+  if (out)
+    if (auto st = out->commit(); !st) {
+      print_error(st.error().message());
+      return 1;
+    }
+  std::fprintf(stderr, "hwslice: stepped %llu instructions (%s), %llu syscalls; %llu breakpoint traps, %llu emulated "
+               "jumps",
+               static_cast<unsigned long long>(result->instructions), result->exact ? "exact" : "NOT exact: a signal "
+               "handler ran unstepped", static_cast<unsigned long long>(result->syscalls),
+               static_cast<unsigned long long>(result->traps), static_cast<unsigned long long>(result->emulated));
+  if (result->hardware)
+    std::fprintf(stderr, "; hardware instructions:u %llu", static_cast<unsigned long long>(*result->hardware));
+  std::fputc('\n', stderr);
+  if (result->exit.signal) return 128 + result->exit.signal;
+  return result->exit.status;
+}
+
 int run_trace(const TraceOptions& o) {
+  if (o.mode != "pages" && o.mode != "step") {
+    print_error("--mode must be pages or step");
+    return 2;
+  }
+  if (o.mode == "step") {
+    const char* path = std::getenv("PATH");
+    if (o.argv.empty()) {
+      print_error("no program given (hwslice trace --mode step [--interval N] -- PROG [ARGS...])");
+      return 2;
+    }
+    auto resolved = check_program(o.argv[0], path ? path : "/usr/bin:/bin");
+    if (!resolved) {
+      print_error(resolved.error().message());
+      return 127;
+    }
+    return run_step_trace(o);
+  }
   if (o.interval) {
     const char* path = std::getenv("PATH");
     if (o.argv.empty()) {
@@ -403,6 +483,9 @@ void add_trace_command(CLI::App& app, std::function<int()>& run) {
                   "Track touched pages per interval of N instructions: records the registers at every boundary "
                   "and each interval's pages (kind and content digest)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--mode", o->mode,
+                  "pages (default: syscalls, and with --interval the pages each interval touches) or step (every "
+                  "instruction stepped and recorded with the bytes it read and wrote: exact and slow)");
   cmd->add_option("program", o->argv, "Program and arguments (after --; see below)");
   cmd->footer("The program and its arguments follow \"--\": hwslice trace [OPTIONS] -- PROG [ARGS...]");
   cmd->callback([&run, o] {

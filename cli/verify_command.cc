@@ -21,6 +21,7 @@ struct VerifyOptions {
   bool json = false;
   unsigned repeat = 1;
   std::string runner;
+  double timeout = 300;
 };
 
 struct Expected {
@@ -47,7 +48,8 @@ Verdict judge(const Expected& e, const SliceRun& r) {
     v.problems.push_back(std::move(why));
   };
   const SliceStats& s = r.stats;
-  if (r.signal) fail("killed by signal " + std::to_string(r.signal));
+  if (r.timed_out) fail("did not end within the timeout (killed)");
+  else if (r.signal) fail("killed by signal " + std::to_string(r.signal));
   if (!s.present) fail("no statistics (exit status " + std::to_string(r.exit_code) + ")");
   else if (s.status != "ok") fail("status " + s.status + (s.detail.empty() ? "" : ": " + s.detail));
   if (s.present && !s.regs_match) fail("final registers differ");
@@ -148,7 +150,7 @@ int run_verify(const VerifyOptions& o) {
   for (const Expected& e : todo) {
     Verdict last;
     for (unsigned k = 0; k < std::max(1u, o.repeat); ++k) {
-      auto r = run_slice(e.path, runner, true);
+      auto r = run_slice(e.path, runner, true, o.timeout);
       if (!r) {
         print_error(r.error().message());
         return 1;
@@ -219,6 +221,8 @@ void add_verify_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_flag("--json", o->json, "Print the results as JSON");
   cmd->add_option("--repeat", o->repeat, "Run every slice K times (counts must repeat)")->check(CLI::PositiveNumber);
   cmd->add_option("--runner", o->runner, "Run slices through this command (e.g. qemu-riscv64)");
+  cmd->add_option("--timeout", o->timeout, "Kill a slice still running after SECONDS and count it as failed (default 300)")
+      ->check(CLI::PositiveNumber);
   cmd->callback([&run, o] { run = [o] { return run_verify(*o); }; });
 }
 

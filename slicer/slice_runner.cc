@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -71,7 +73,8 @@ struct Pipe {
 
 }  // namespace
 
-Result<SliceRun> run_slice(const std::string& path, const std::vector<std::string>& runner, bool quiet) {
+Result<SliceRun> run_slice(const std::string& path, const std::vector<std::string>& runner, bool quiet,
+                           double timeout_seconds) {
   if (::access(path.c_str(), F_OK) != 0) return Error::from_errno("slice " + path);
   Pipe out, err, stats;
   if (::pipe2(out.fd, O_CLOEXEC) || ::pipe2(err.fd, O_CLOEXEC) || ::pipe2(stats.fd, O_CLOEXEC))
@@ -103,11 +106,27 @@ Result<SliceRun> run_slice(const std::string& path, const std::vector<std::strin
   pollfd fds[3] = {{out.fd[0], POLLIN, 0}, {err.fd[0], POLLIN, 0}, {stats.fd[0], POLLIN, 0}};
   int open = 3;
   char buf[65536];
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(timeout_seconds > 0 ? timeout_seconds : 0));
   while (open > 0) {
-    if (::poll(fds, 3, -1) < 0) {
+    int wait_ms = -1;
+    if (timeout_seconds > 0) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) {
+        // Its pipes may stay open (a child it started); stop reading them.
+        ::kill(pid, SIGKILL);
+        run.timed_out = true;
+        break;
+      }
+      wait_ms = static_cast<int>(std::min<long long>(left, 1000));
+    }
+    const int ready = ::poll(fds, 3, wait_ms);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       break;
     }
+    if (ready == 0) continue;
     for (int i = 0; i < 3; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       ssize_t n = ::read(fds[i].fd, buf, sizeof buf);

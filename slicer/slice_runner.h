@@ -30,6 +30,7 @@ struct SliceStats {
 struct SliceRun {
   int exit_code = -1;         // -1 when killed by a signal
   int signal = 0;
+  bool timed_out = false;     // killed (SIGKILL) after the timeout
   std::vector<uint8_t> out, err;
   SliceStats stats;
 };
@@ -42,8 +43,12 @@ Result<SliceStats> parse_slice_stats(const std::string& text);
 
 // `runner`: words put before the slice path (e.g. {"qemu-riscv64"}), may be
 // empty. `quiet` sets HWSLICE_QUIET=1; otherwise the slice's stderr report
-// is both captured and passed through to our stderr.
-Result<SliceRun> run_slice(const std::string& path, const std::vector<std::string>& runner, bool quiet);
+// is both captured and passed through to our stderr. A slice still running
+// after `timeout_seconds` (> 0) is killed with SIGKILL and reported
+// timed_out: a slice that misses its end in a loop without syscalls would
+// otherwise never stop.
+Result<SliceRun> run_slice(const std::string& path, const std::vector<std::string>& runner, bool quiet,
+                           double timeout_seconds = 0);
 
 // The config block of a slice file.
 Result<hws_config> read_slice_config(const std::string& path);

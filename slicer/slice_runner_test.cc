@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 namespace hwslice {
 namespace {
 
@@ -10,6 +12,19 @@ TEST(SliceRunner, RunnerWords) {
   EXPECT_EQ(runner_words("qemu-riscv64"), std::vector<std::string>{"qemu-riscv64"});
   EXPECT_EQ(runner_words("  qemu-riscv64  -L /usr/riscv64-linux-gnu "),
             (std::vector<std::string>{"qemu-riscv64", "-L", "/usr/riscv64-linux-gnu"}));
+}
+
+// A slice that never ends is killed at the timeout, not waited for.
+TEST(SliceRunner, KillsASliceAtItsTimeout) {
+  // The runner words come first: sh -c "sleep 30" sh <path>.
+  auto r = run_slice("/bin/sh", {"/bin/sh", "-c", "sleep 30", "sh"}, true, 0.3);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_TRUE(r->timed_out);
+  EXPECT_EQ(r->signal, SIGKILL);
+  auto quick = run_slice("/bin/sh", {"/bin/sh", "-c", "exit 3", "sh"}, true, 30);
+  ASSERT_TRUE(quick) << quick.error().message();
+  EXPECT_FALSE(quick->timed_out);
+  EXPECT_EQ(quick->exit_code, 3);
 }
 
 TEST(SliceRunner, ParsesTheRuntimesStats) {

@@ -21,6 +21,7 @@
 #include "tracer/riscv_decoder.h"
 #include "tracer/syscall_tracer.h"
 #include "tracer/tracee.h"
+#include "tracer/vdso_patch.h"
 
 namespace hwslice {
 namespace {
@@ -103,6 +104,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       if (running) (void)counter_->enable();
       else (void)counter_->disable();
     });
+    HWSLICE_TRY(patch_vdso_time(t_));
     HWSLICE_TRY(pages_.init());
     recording_ = wanted(0);
     if (recording_) HWSLICE_TRY(start_interval(0));
@@ -141,13 +143,13 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       end.args = args;
       end.pc = pc;
       spec_.syscalls.push_back(end);
-      auto regs = capture_regs(t_, "interval");
-      if (!regs) return regs.error();
-      regs->pc = pc;
-      regs->ints[10] = args[0];  // a0 reads -ENOSYS at the entry stop
       auto count = position();
       if (!count) return count.error();
       // The counter has seen the ecall by its entry stop.
+      auto regs = position_regs(*count - 1);
+      if (!regs) return regs.error();
+      regs->pc = pc;
+      regs->ints[10] = args[0];  // a0 reads -ENOSYS at the entry stop
       return finish_interval(*regs, *count - 1, SliceSpec::EndKind::kSyscall);
     }
     if (recording_) HWSLICE_TRY(pages_.before_call(nr, args));
@@ -327,11 +329,21 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     spec_.program = o_.argv.empty() ? "" : o_.argv[0];
     spec_.start = at;
     spec_.exact = summary_.exact;
+    auto regs = position_regs(at);
+    if (!regs) return regs.error();
+    spec_.start_regs = *regs;
+    return pages_.begin_interval();
+  }
+
+  // The registers at a position the counter gave: "count", exact where the
+  // counter is user-only.
+  Result<RegsRecord> position_regs(uint64_t at) {
     auto regs = capture_regs(t_, "interval");
     if (!regs) return regs.error();
     regs->icount = at;
-    spec_.start_regs = *regs;
-    return pages_.begin_interval();
+    regs->mode = "count";
+    regs->exact = summary_.exact;
+    return regs;
   }
 
   Status finish_interval(RegsRecord end_regs, uint64_t at, SliceSpec::EndKind kind) {
@@ -411,7 +423,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     if (!pos) return pos.error();
     if (o_.progress) o_.progress(*pos, slices_);
     if (*pos < next_boundary_) return ok_status();
-    auto regs = capture_regs(t_, "interval");
+    auto regs = position_regs(*pos);
     if (!regs) return regs.error();
     if (recording_) {
       if (!suitable_end(regs->pc)) {  // the next stop will do

@@ -72,9 +72,19 @@ Status PageTracker::init() {
   auto regs = tracee_.regs();
   if (!regs) return regs.error();
   if (guard_) guard_(false);
+  // At a fixed address away from where the program's own mappings go: an
+  // area in the mmap region would move every later mmap of the program
+  // (ld.so's libraries included) by its size, so the traced run's layout
+  // would differ from the untraced one and from step mode's. Anywhere else
+  // if that address is taken.
   auto page = inject_syscall(tracee_, RemoteAddr(regs->pc()), riscv::kSysMmap,
-                             {0, kScratchPages * kPageSize, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
-                              static_cast<uint64_t>(-1), 0});
+                             {kScratchAddress, kScratchPages * kPageSize, PROT_READ | PROT_EXEC,
+                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, static_cast<uint64_t>(-1), 0});
+  if (page && (*page < 0 && *page > -4096)) {
+    page = inject_syscall(tracee_, RemoteAddr(regs->pc()), riscv::kSysMmap,
+                          {0, kScratchPages * kPageSize, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+                           static_cast<uint64_t>(-1), 0});
+  }
   if (guard_) guard_(true);
   if (!page) return page.error().wrap("making the tracer's code page");
   if (*page < 0 && *page > -4096)

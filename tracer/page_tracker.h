@@ -131,6 +131,9 @@ class PageTracker {
   // The tracer's pages in the tracee: code (r-x, injected ecall/ebreak),
   // then two read-write pages (iovecs, and a page-sized copy buffer).
   static constexpr uint64_t kScratchPages = 3;
+  // 64 GiB: above static programs and their heap, below PIE load addresses
+  // (2/3 of the address space) and the top-down mmap region (Sv39 and up).
+  static constexpr uint64_t kScratchAddress = 0x1000000000;
   uint64_t scratch_ = 0;
   std::map<uint64_t, std::vector<uint8_t>> vdso_data_;
   bool vdso_captured_ = false;  // in this interval

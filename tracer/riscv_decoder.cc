@@ -9,22 +9,14 @@ namespace hwslice::riscv {
 
 namespace {
 
-uint32_t bits(uint32_t v, unsigned hi, unsigned lo) { return (v >> lo) & ((1u << (hi - lo + 1)) - 1); }
-
-int64_t sign_extend(uint64_t v, unsigned width) {
-  const uint64_t m = 1ull << (width - 1);
-  return static_cast<int64_t>((v ^ m) - m);
-}
-
 // Immediates of the control-flow formats (RISC-V unprivileged spec, ch. 2
-// and 16): B-type, J-type, I-type, CB and CJ.
+// and 16): B-type, J-type, CB and CJ (I-type is in riscv_isa.h).
 int64_t imm_b(uint32_t w) {
   return sign_extend((bits(w, 31, 31) << 12) | (bits(w, 7, 7) << 11) | (bits(w, 30, 25) << 5) | (bits(w, 11, 8) << 1), 13);
 }
 int64_t imm_j(uint32_t w) {
   return sign_extend((bits(w, 31, 31) << 20) | (bits(w, 19, 12) << 12) | (bits(w, 20, 20) << 11) | (bits(w, 30, 21) << 1), 21);
 }
-int64_t imm_i(uint32_t w) { return sign_extend(bits(w, 31, 20), 12); }
 int64_t imm_cb(uint32_t h) {
   return sign_extend((bits(h, 12, 12) << 8) | (bits(h, 6, 5) << 6) | (bits(h, 2, 2) << 5) | (bits(h, 11, 10) << 3) |
                          (bits(h, 4, 3) << 1), 9);
@@ -61,6 +53,8 @@ Instruction Decoder::decode(const uint8_t* bytes, size_t avail, uint64_t pc) con
   }
   uint32_t w = lo;
   if (insn.length == 4) std::memcpy(&w, bytes, 4);
+  insn.word = w;
+  insn.mem = memory_operand(w);
 
   cs_insn* ci = nullptr;
   size_t n = cs_disasm(static_cast<csh>(handle_), bytes, insn.length, pc, 1, &ci);

@@ -12,6 +12,8 @@
 //    C, which Capstone knows.
 //  - lr/sc are flagged so a stepper can run an LR/SC sequence as one unit (a
 //    breakpoint trap between them would clear the reservation forever).
+//  - Memory operands (for step mode's read/write records) come from the
+//    encoding too (riscv::memory_operand).
 #pragma once
 
 #include <cstdint>
@@ -47,6 +49,8 @@ struct Instruction {
   unsigned rd = 0, rs1 = 0, rs2 = 0;
   int64_t offset = 0;
   BranchCond cond = BranchCond::kEq;
+  uint32_t word = 0;    // the encoding (low 16 bits for compressed)
+  MemoryOperand mem;    // from the encoding (riscv_isa.h)
 };
 
 class Decoder {
@@ -67,5 +71,10 @@ class Decoder {
 // Where execution continues after `insn` runs with registers `regs` (for
 // kSyscall: after the kernel returns).
 uint64_t next_pc(const Instruction& insn, const IntRegisters& regs);
+
+// The address `insn` accesses with registers `regs` (before it runs).
+inline uint64_t access_address(const Instruction& insn, const IntRegisters& regs) {
+  return regs.x(insn.mem.base) + static_cast<uint64_t>(insn.mem.offset);
+}
 
 }  // namespace hwslice::riscv

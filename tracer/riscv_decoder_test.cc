@@ -109,5 +109,18 @@ TEST_F(DecoderTest, UnknownExtensionsFallThroughByLength) {
   EXPECT_EQ(at(0x0505, 1).length, 0u);  // not enough bytes
 }
 
+TEST_F(DecoderTest, CarriesTheEncodingAndItsMemoryOperand) {
+  Instruction ld = at(0xfe843503, 4);  // ld a0,-24(s0)
+  EXPECT_EQ(ld.word, 0xfe843503u);
+  EXPECT_EQ(ld.mem.kind, MemAccess::kLoad);
+  IntRegisters r;
+  r.set_x(8, 0x2000);
+  EXPECT_EQ(access_address(ld, r), 0x1fe8u);
+  Instruction csd = at(0xe408, 2);  // c.sd a0,8(s0)
+  EXPECT_EQ(csd.word, 0xe408u);
+  EXPECT_EQ(csd.mem.kind, MemAccess::kStore);
+  EXPECT_EQ(access_address(csd, r), 0x2008u);
+}
+
 }  // namespace
 }  // namespace hwslice::riscv

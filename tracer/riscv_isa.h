@@ -33,27 +33,34 @@ constexpr unsigned instruction_length(uint16_t lo) {
   return 0;
 }
 
+// Encoding fields (unprivileged spec, ch. 2): bits hi..lo of `v`, and the
+// sign extension of a `width`-bit immediate.
+constexpr uint32_t bits(uint32_t v, unsigned hi, unsigned lo) { return (v >> lo) & ((1u << (hi - lo + 1)) - 1); }
+constexpr int64_t sign_extend(uint64_t v, unsigned width) {
+  const uint64_t m = 1ull << (width - 1);
+  return static_cast<int64_t>((v ^ m) - m);
+}
+constexpr int64_t imm_i(uint32_t w) { return sign_extend(bits(w, 31, 20), 12); }
+constexpr int64_t imm_s(uint32_t w) { return sign_extend((bits(w, 31, 25) << 5) | bits(w, 11, 7), 12); }
+
 // How an instruction touches data memory, from its encoding (`bits`: the
 // instruction, low halfword first; compressed ones use the low 16 bits).
-// Used to tell a read fault from a write fault: the kernel's SIGSEGV does not
-// say which. LR/SC and AMOs are kAtomic (read and write).
+// The page tracker uses the kind to tell a read fault from a write fault
+// (the kernel's SIGSEGV does not say which); step mode uses the operand to
+// record each access. LR/SC and AMOs are kAtomic (an lr and its sc must not
+// fault apart). `described` is false where base + offset and size do not
+// give the footprint (vector and cache-block accesses): kind is then only
+// the direction.
 enum class MemAccess : uint8_t { kNone, kLoad, kStore, kAtomic };
-constexpr MemAccess memory_access(uint32_t bits) {
-  if ((bits & 0x3) == 0x3) {
-    switch (bits & 0x7f) {
-      case 0x03: case 0x07: return MemAccess::kLoad;    // LOAD, LOAD-FP
-      case 0x23: case 0x27: return MemAccess::kStore;   // STORE, STORE-FP
-      case 0x2f: return MemAccess::kAtomic;             // AMO, LR, SC
-      default: return MemAccess::kNone;
-    }
-  }
-  const unsigned quadrant = bits & 0x3, funct3 = (bits >> 13) & 0x7;
-  if (quadrant == 0 || quadrant == 2) {
-    if (funct3 >= 1 && funct3 <= 3) return MemAccess::kLoad;   // c.fld c.lw c.ld (and the sp forms)
-    if (funct3 >= 5) return MemAccess::kStore;                 // c.fsd c.sw c.sd (and the sp forms)
-  }
-  return MemAccess::kNone;
-}
+struct MemoryOperand {
+  MemAccess kind = MemAccess::kNone;
+  bool described = true;
+  unsigned base = 0;   // register holding the base address
+  int64_t offset = 0;
+  unsigned size = 0;   // bytes: 1, 2, 4, 8 or 16
+};
+MemoryOperand memory_operand(uint32_t bits);
+inline MemAccess memory_access(uint32_t bits) { return memory_operand(bits).kind; }
 
 // Integer register ABI names, indexed by register number x0..x31.
 inline constexpr std::array<std::string_view, 32> kIntRegNames = {

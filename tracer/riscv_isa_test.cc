@@ -64,5 +64,58 @@ TEST(RiscvIsaTest, MemoryAccessFromEncoding) {
   EXPECT_EQ(memory_access(0x8082), MemAccess::kNone);        // c.jr ra (ret)
 }
 
+// Step mode's read/write records rest on these: base register, offset and
+// size for every scalar format (encodings from GNU as, -M no-aliases).
+TEST(RiscvIsaTest, MemoryOperandsOfEveryScalarFormat) {
+  struct Case {
+    uint32_t word;
+    MemAccess kind;
+    unsigned base;
+    int64_t offset;
+    unsigned size;
+  };
+  const Case cases[] = {
+      {0xfe843503, MemAccess::kLoad, 8, -24, 8},      // ld a0,-24(s0)
+      {0x00764583, MemAccess::kLoad, 12, 7, 1},       // lbu a1,7(a2)
+      {0x80d12023, MemAccess::kStore, 2, -2048, 4},   // sw a3,-2048(sp)
+      {0x7e578fa3, MemAccess::kStore, 15, 2047, 1},   // sb t0,2047(a5)
+      {0x01053507, MemAccess::kLoad, 10, 16, 8},      // fld fa0,16(a0)
+      {0xfeb5ae27, MemAccess::kStore, 11, -4, 4},     // fsw fa1,-4(a1)
+      {0x1005b52f, MemAccess::kAtomic, 11, 0, 8},     // lr.d a0,(a1)
+      {0x18d7262f, MemAccess::kAtomic, 14, 0, 4},     // sc.w a2,a3,(a4)
+      {0x00b6352f, MemAccess::kAtomic, 12, 0, 8},     // amoadd.d a0,a1,(a2)
+      {0x2908, MemAccess::kLoad, 10, 16, 8},          // c.fld fa0,16(a0)
+      {0x41a8, MemAccess::kLoad, 11, 64, 4},          // c.lw a0,64(a1)
+      {0x7fe4, MemAccess::kLoad, 15, 248, 8},         // c.ld s1,248(a5)
+      {0xe408, MemAccess::kStore, 8, 8, 8},           // c.sd a0,8(s0)
+      {0xdff8, MemAccess::kStore, 15, 124, 4},        // c.sw a4,124(a5)
+      {0x557e, MemAccess::kLoad, 2, 252, 4},          // c.lwsp a0,252(sp)
+      {0x70fe, MemAccess::kLoad, 2, 504, 8},          // c.ldsp ra,504(sp)
+      {0xffa2, MemAccess::kStore, 2, 504, 8},         // c.sdsp s0,504(sp)
+      {0xdfae, MemAccess::kStore, 2, 252, 4},         // c.swsp a1,252(sp)
+      {0xa822, MemAccess::kStore, 2, 16, 8},          // c.fsdsp fs0,16(sp)
+      {0x81e8, MemAccess::kLoad, 11, 3, 1},           // c.lbu a0,3(a1)   (Zcb)
+      {0x8528, MemAccess::kLoad, 10, 2, 2},           // c.lhu a0,2(a0)   (Zcb)
+      {0x864c, MemAccess::kLoad, 12, 0, 2},           // c.lh a1,0(a2)    (Zcb)
+      {0x8aa8, MemAccess::kStore, 13, 2, 1},          // c.sb a0,2(a3)    (Zcb)
+      {0x8fa8, MemAccess::kStore, 15, 2, 2},          // c.sh a0,2(a5)    (Zcb)
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(::testing::Message() << std::hex << c.word);
+    MemoryOperand m = memory_operand(c.word);
+    EXPECT_EQ(m.kind, c.kind);
+    EXPECT_TRUE(m.described);
+    EXPECT_EQ(m.base, c.base);
+    EXPECT_EQ(m.offset, c.offset);
+    EXPECT_EQ(m.size, c.size);
+  }
+  EXPECT_EQ(memory_operand(0x0505).kind, MemAccess::kNone);      // c.addi a0,1
+  EXPECT_EQ(memory_operand(0x0ff0000f).kind, MemAccess::kNone);  // fence
+  // A footprint that is not base + offset and size: the direction only.
+  EXPECT_FALSE(memory_operand(0x0045200f).described);            // cbo.zero (a0)
+  EXPECT_EQ(memory_operand(0x02057007).kind, MemAccess::kLoad);  // vle64.v v0,(a0)
+  EXPECT_FALSE(memory_operand(0x02057007).described);
+}
+
 }  // namespace
 }  // namespace hwslice::riscv

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <charconv>
+#include <cstdio>
 
 namespace hwslice {
 
@@ -65,6 +66,17 @@ json to_json(const PagesRecord& r) {
   for (const TouchedPage& p : r.pages)
     pages.push_back({{"addr", to_hex(p.addr)}, {"kind", p.kind}, {"digest", to_hex(p.digest)}});
   return {{"type", "pages"}, {"interval", r.interval}, {"start", r.start}, {"end", r.end}, {"pages", pages}};
+}
+
+json to_json(const InstRecord& r) {
+  // The seed's form: the encoding as a number, 4 hex digits when compressed.
+  char word[9];
+  std::snprintf(word, sizeof word, r.length == 2 ? "%04x" : "%08x", r.word);
+  return {{"type", "inst"}, {"pc", to_hex(r.pc)}, {"inst", word}};
+}
+
+json to_json(const AccessRecord& r) {
+  return {{"type", r.write ? "write" : "read"}, {"addr", to_hex(r.addr)}, {"data", bytes_to_hex(r.data)}};
 }
 
 // Decoding helpers: each throws DecodeError with the field name.
@@ -194,6 +206,24 @@ TraceRecord decode_json(const json& j) {
         throw DecodeError{"field \"kind\" must be letters of rwxk"};
       r.pages.push_back(std::move(t));
     }
+    return r;
+  }
+  if (type == "inst") {
+    InstRecord r;
+    r.pc = hex_field(j, "pc");
+    const json& word = field(j, "inst");
+    if (!word.is_string() || (word.get_ref<const std::string&>().size() != 4 &&
+                              word.get_ref<const std::string&>().size() != 8))
+      throw DecodeError{"field \"inst\" must be 4 or 8 hex digits"};
+    r.length = word.get_ref<const std::string&>().size() / 2;
+    r.word = static_cast<uint32_t>(hex_value(word, "inst"));
+    return r;
+  }
+  if (type == "read" || type == "write") {
+    AccessRecord r;
+    r.write = type == "write";
+    r.addr = hex_field(j, "addr");
+    r.data = hex_bytes(field(j, "data"));
     return r;
   }
   throw DecodeError{"unknown record type \"" + type + "\""};

@@ -86,7 +86,23 @@ struct PagesRecord {
   bool operator==(const PagesRecord&) const = default;
 };
 
-using TraceRecord = std::variant<SyscallRecord, RegsRecord, NoteRecord, ExitRecord, PagesRecord>;
+// Step mode (hwslice trace --mode step): one record per instruction run, in
+// order, followed by the memory it read or wrote.
+struct InstRecord {
+  uint64_t pc = 0;
+  uint32_t word = 0;    // the encoding (16 bits when compressed)
+  unsigned length = 4;  // 2 or 4
+  bool operator==(const InstRecord&) const = default;
+};
+struct AccessRecord {
+  bool write = false;         // "write": bytes after the store; "read": bytes the load saw
+  uint64_t addr = 0;
+  std::vector<uint8_t> data;  // empty when the tracer cannot read the address ([vvar])
+  bool operator==(const AccessRecord&) const = default;
+};
+
+using TraceRecord =
+    std::variant<SyscallRecord, RegsRecord, NoteRecord, ExitRecord, PagesRecord, InstRecord, AccessRecord>;
 
 std::string encode(const TraceRecord& record);
 // `line_number` is used in error messages ("line 12: ...").

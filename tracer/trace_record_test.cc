@@ -36,7 +36,11 @@ RegsRecord sample_regs() {
 TEST(TraceRecordTest, RoundTripsEveryRecordType) {
   std::vector<TraceRecord> records = {sample_syscall(), sample_regs(), NoteRecord{"vdso", 0x7fff1000, 8192, "x"},
                                       ExitRecord{3, 0, false}, ExitRecord{0, 11, true},
-                                      PagesRecord{2, 200, 315, {{0x10000, "x", 0x1234}, {0x7fff0000, "rwk", 0}}}};
+                                      PagesRecord{2, 200, 315, {{0x10000, "x", 0x1234}, {0x7fff0000, "rwk", 0}}},
+                                      InstRecord{0x101da, 0x641c, 2}, InstRecord{0x101e8, 0x3b1180ef, 4},
+                                      InstRecord{0x10000, 0x13, 4},
+                                      AccessRecord{false, 0xfffffff8f0, {0, 0x20, 0, 0x80, 0, 0, 0, 0}},
+                                      AccessRecord{true, 0xfffffff7c0, {0x50, 0x27}}, AccessRecord{false, 0x1000, {}}};
   for (const auto& rec : records) {
     std::string line = encode(rec);
     EXPECT_EQ(line.find('\n'), std::string::npos);
@@ -52,6 +56,11 @@ TEST(TraceRecordTest, UsesTheSeedsHexConventions) {
   EXPECT_NE(line.find(R"("ret":"fffffffffffffffe")"), std::string::npos);
   EXPECT_NE(line.find(R"({"addr":"59ac8","data":"22876610"})"), std::string::npos);
   EXPECT_NE(line.find(R"("pc":"10abc")"), std::string::npos);
+  // Step mode's records as in the seed: the encoding as a number.
+  EXPECT_EQ(encode(InstRecord{0x101da, 0x641c, 2}), R"({"inst":"641c","pc":"101da","type":"inst"})");
+  EXPECT_EQ(encode(InstRecord{0x10000, 0x13, 4}), R"({"inst":"00000013","pc":"10000","type":"inst"})");
+  EXPECT_EQ(encode(AccessRecord{true, 0xfffffff7c0, {0x50, 0x27, 0xff, 0xff}}),
+            R"({"addr":"fffffff7c0","data":"5027ffff","type":"write"})");
 }
 
 TEST(TraceRecordTest, BadInputGivesClearErrors) {
@@ -79,6 +88,8 @@ TEST(TraceRecordTest, BadInputGivesClearErrors) {
   std::string regs = encode(sample_regs());
   regs.replace(regs.find("\"ints\":[\"0\""), 11, "\"ints\":[\"1\"");
   EXPECT_EQ(err(regs), "line 12: x0 must be 0");
+  EXPECT_EQ(err(R"({"type":"inst","pc":"10","inst":"641c00"})"), "line 12: field \"inst\" must be 4 or 8 hex digits");
+  EXPECT_EQ(err(R"({"type":"read","addr":"10"})"), "line 12: missing field \"data\"");
   EXPECT_EQ(err(R"({"type":"pages","interval":0,"start":0,"end":9,"pages":[{"addr":"1000","kind":"q","digest":"0"}]})"),
             "line 12: field \"kind\" must be letters of rwxk");
   EXPECT_EQ(err(R"({"type":"pages","interval":0,"start":0,"end":9,"pages":{}})"),

@@ -1,0 +1,372 @@
+#include "tracer/step_tracer.h"
+
+#include <signal.h>
+#include <sys/ptrace.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+#include "runtime/slice_abi.h"
+#include "tracer/breakpoint.h"
+#include "tracer/isa_string.h"
+#include "tracer/perf_counter.h"
+#include "tracer/riscv_decoder.h"
+#include "tracer/syscall_table.h"
+#include "tracer/touched_pages.h"
+#include "tracer/vdso_patch.h"
+
+namespace hwslice {
+
+namespace {
+
+// Calls step mode refuses before they run (see the header).
+constexpr long kSysClone = 220, kSysExecve = 221, kSysExecveat = 281, kSysClone3 = 435;
+// The ISA's constrained LR/SC loops are at most 16 instructions.
+constexpr unsigned kMaxLrScInstructions = 16;
+// Progress is reported every this many instructions.
+constexpr uint64_t kProgressEvery = 1 << 16;
+
+class StepTracer final : public SyscallHooks, public TraceSink {
+ public:
+  StepTracer(const StepOptions& o, TraceSink& out, Tracee& t, const riscv::Decoder& decoder, bool compressed)
+      : o_(o), out_(out), t_(t), decoder_(decoder), compressed_(compressed) {}
+
+  void init() {
+    PerfCounterSpec spec;
+    spec.user_only = true;
+    spec.start_enabled = true;
+    auto c = PerfCounter::open(t_.pid(), spec);  // absent without user-only counting: no check
+    if (c) counter_ = std::make_unique<PerfCounter>(std::move(*c));
+  }
+
+  StepSummary summary() {
+    summary_.instructions = count_;
+    summary_.traps = traps_;
+    summary_.emulated = emulated_;
+    if (counter_)
+      if (auto v = counter_->read(); v) summary_.hardware = *v;
+    return summary_;
+  }
+
+  // ---- TraceSink: the syscall tracer's records, passed on in order.
+  void on_record(const TraceRecord& record) override {
+    if (const auto* s = std::get_if<SyscallRecord>(&record)) {
+      ++summary_.syscalls;
+      for (const MemWrite& w : s->writes) touch(w.addr, w.data.size(), 'k');
+    } else if (const auto* e = std::get_if<ExitRecord>(&record)) {
+      summary_.exit = *e;
+      if (o_.interval) out_.on_record(pages_.take(interval_index_, interval_start_, count_));
+    }
+    out_.on_record(record);
+  }
+  void on_entry(long nr, const std::array<uint64_t, 6>& args) override { out_.on_entry(nr, args); }
+  void on_exit_stop() override { out_.on_exit_stop(); }
+
+  // ---- SyscallHooks
+  Status before_call(long nr, const std::array<uint64_t, 6>&, uint64_t) override {
+    if (nr == kSysExecve || nr == kSysExecveat)
+      return Error("step mode follows one program image: the program calls " + sys::display_name(nr) + " at " +
+                   std::to_string(count_) + " instructions");
+    if (nr == kSysClone || nr == kSysClone3)
+      return Error("step mode cannot follow " + sys::display_name(nr) +
+                   ": the new process would inherit the step's breakpoint");
+    return ok_status();
+  }
+
+  Result<bool> after_call(SyscallRecord& rec) override {
+    // A call that does not return to the instruction after its ecall
+    // (rt_sigreturn) completes its step here: the breakpoint is never hit.
+    if (step_ && step_->syscall && rec.pc == step_->insns.front().pc) {
+      auto regs = t_.regs();
+      if (!regs) return regs.error();
+      const uint64_t pc = regs->pc();
+      if (pc != rec.pc && pc != rec.pc + 4) HWSLICE_TRY(complete());
+    }
+    return true;
+  }
+
+  Result<bool> on_signal(int sig) override {
+    if (sig == SIGTRAP && step_) {
+      auto regs = t_.regs();
+      if (!regs) return regs.error();
+      auto it = std::find(step_->stops.begin(), step_->stops.end(), regs->pc());
+      if (it != step_->stops.end()) {
+        ++traps_;
+        step_->reached = it - step_->stops.begin();
+        HWSLICE_TRY(complete());
+        regs_ = *regs;
+        return true;
+      }
+    }
+    // The program's own signal: delivered; a handler runs unstepped.
+    if (step_) summary_.exact = false;
+    return false;
+  }
+
+  Status before_resume() override {
+    if (step_ || !t_.alive()) return ok_status();  // a step is under way (syscall or signal stop)
+    while (true) {
+      if (o_.interrupted && o_.interrupted->load()) return Error("interrupted");
+      if (o_.interval && count_ >= next_boundary_) HWSLICE_TRY(boundary());
+      if (o_.progress && count_ >= next_progress_) {
+        o_.progress(count_);
+        next_progress_ = count_ + kProgressEvery;
+      }
+      if (!regs_) {
+        auto r = t_.regs();
+        if (!r) return r.error();
+        regs_ = *r;
+      }
+      auto insn = decode(regs_->pc());
+      if (!insn) return insn.error();
+      switch (insn->flow) {
+        case riscv::Flow::kBranch:
+        case riscv::Flow::kJump:
+        case riscv::Flow::kJumpRegister:
+          // Changes only pc and rd: performed here, no stop needed.
+          emit_inst(*insn);
+          HWSLICE_TRY(emulate(*insn));
+          continue;
+        case riscv::Flow::kLoadReserved: {
+          auto s = start_lr_sc(*insn);
+          regs_.reset();
+          return s;
+        }
+        default: {
+          auto s = start_one(*insn);
+          regs_.reset();
+          return s;
+        }
+      }
+    }
+  }
+
+ private:
+  struct Pending {
+    bool write = false;
+    uint64_t addr = 0;
+    unsigned size = 0;
+  };
+  // The step under way: its instructions (an LR/SC unit has several), the
+  // breakpoints ending it and the instruction count at each.
+  struct Step {
+    std::vector<riscv::Instruction> insns;
+    std::vector<ScopedBreakpoint> breakpoints;
+    std::vector<uint64_t> stops;
+    std::vector<size_t> counts;  // instructions retired when stopping at stops[i]
+    size_t reached = 0;
+    bool syscall = false;
+    std::vector<Pending> stores;           // written bytes to read after the step
+    std::vector<AccessRecord> early_reads;  // LR/SC: the lr's read, emitted with the unit
+  };
+
+  Result<riscv::Instruction> decode(uint64_t pc) {
+    uint8_t b[4] = {};
+    // Two bytes first: a compressed instruction may end a mapping.
+    HWSLICE_TRY(t_.read(RemoteAddr(pc), b, 2));
+    if (riscv::instruction_length(static_cast<uint16_t>(b[0] | b[1] << 8)) == 4)
+      HWSLICE_TRY(t_.read(RemoteAddr(pc + 2), b + 2, 2));
+    riscv::Instruction insn = decoder_.decode(b, 4, pc);
+    if (insn.length == 0) return Error("no valid instruction at the pc: " + t_.state_line());
+    if (insn.flow == riscv::Flow::kBreakpoint)
+      return Error("the program executes its own ebreak at the pc: " + t_.state_line());
+    if (insn.mem.kind != riscv::MemAccess::kNone && !insn.mem.described)
+      return Error("step mode cannot record the memory access of \"" + insn.text + "\" (vector and cache-block "
+                   "accesses are not supported): " + t_.state_line());
+    return insn;
+  }
+
+  void emit_inst(const riscv::Instruction& insn) {
+    out_.on_record(InstRecord{insn.pc, insn.word, insn.length});
+    touch(insn.pc, insn.length, 'x');
+  }
+
+  // Marks pages and takes the digest of each page at its first touch in the
+  // interval (unreadable pages, such as [vvar], keep digest 0).
+  void touch(uint64_t addr, uint64_t len, char kind) {
+    if (!o_.interval) return;
+    for (uint64_t page : pages_.touch(addr, len, kind)) {
+      page_buf_.resize(TouchedPages::kPageSize);
+      if (t_.read(RemoteAddr(page), page_buf_.data(), page_buf_.size()))
+        pages_.set_digest(page, hws_fnv1a(HWS_FNV_OFFSET, page_buf_.data(), page_buf_.size()));
+    }
+  }
+
+  AccessRecord read_access(bool write, uint64_t addr, unsigned size) {
+    AccessRecord r{write, addr, std::vector<uint8_t>(size)};
+    if (!t_.read(RemoteAddr(addr), r.data.data(), size)) r.data.clear();
+    return r;
+  }
+
+  void emit_access(AccessRecord&& r, unsigned size) {
+    touch(r.addr, size, r.write ? 'w' : 'r');
+    out_.on_record(r);
+  }
+
+  Status emulate(const riscv::Instruction& insn) {
+    riscv::IntRegisters& regs = *regs_;
+    const uint64_t next = riscv::next_pc(insn, regs);  // from the registers before rd is written
+    if (insn.flow != riscv::Flow::kBranch) regs.set_x(insn.rd, insn.pc + insn.length);
+    regs.set_pc(next);
+    HWSLICE_TRY(t_.set_regs(regs));
+    ++count_;
+    ++emulated_;
+    return ok_status();
+  }
+
+  Status arm(uint64_t at) {
+    if (std::find(step_->stops.begin(), step_->stops.end(), at) != step_->stops.end()) return ok_status();
+    auto bp = ScopedBreakpoint::insert(t_, RemoteAddr(at), compressed_);
+    if (!bp) return bp.error();
+    step_->breakpoints.push_back(std::move(*bp));
+    return ok_status();
+  }
+
+  // One instruction: loads are read now, stores after the step.
+  Status start_one(const riscv::Instruction& insn) {
+    step_.emplace();
+    step_->insns.push_back(insn);
+    step_->syscall = insn.flow == riscv::Flow::kSyscall;
+    emit_inst(insn);
+    const uint64_t addr = riscv::access_address(insn, *regs_);
+    // kAtomic here is an AMO (read, then write) or an sc outside a
+    // sequence (its lr's pair already broken: written only if it succeeds).
+    const riscv::MemAccess kind = insn.mem.kind;
+    const bool sc = insn.flow == riscv::Flow::kStoreConditional;
+    if (kind == riscv::MemAccess::kLoad || (kind == riscv::MemAccess::kAtomic && !sc))
+      emit_access(read_access(false, addr, insn.mem.size), insn.mem.size);
+    if (kind == riscv::MemAccess::kStore || kind == riscv::MemAccess::kAtomic)
+      step_->stores.push_back({true, addr, insn.mem.size});
+    const uint64_t next = insn.pc + insn.length;
+    HWSLICE_TRY(arm(next));
+    step_->stops.push_back(next);
+    step_->counts.push_back(1);
+    return ok_status();
+  }
+
+  // An LR/SC sequence as one unit: stops after the sc and at the targets of
+  // branches leaving the sequence.
+  Status start_lr_sc(const riscv::Instruction& lr) {
+    step_.emplace();
+    step_->early_reads.push_back(read_access(false, riscv::access_address(lr, *regs_), lr.mem.size));
+    uint64_t a = lr.pc;
+    for (unsigned i = 0; i < kMaxLrScInstructions; ++i) {
+      auto in = i == 0 ? Result<riscv::Instruction>(lr) : decode(a);
+      if (!in) return in.error();
+      step_->insns.push_back(*in);
+      if (in->flow == riscv::Flow::kBranch || in->flow == riscv::Flow::kJump) {
+        HWSLICE_TRY(arm(in->pc + in->offset));
+        step_->stops.push_back(in->pc + in->offset);
+        step_->counts.push_back(i + 1);
+      }
+      a += in->length;
+      if (in->flow == riscv::Flow::kStoreConditional) {
+        // sc's rs1 is unchanged inside a constrained sequence (no stores,
+        // no writes to it): its address is known now.
+        const uint64_t sc_addr = regs_->x(in->mem.base);
+        step_->stores.push_back({true, sc_addr, in->mem.size});
+        // A first write to a page is a fault the kernel handles silently
+        // (copy-on-write, zero page); taken by the sc, it clears the
+        // reservation and the sequence runs once more. Page mode takes that
+        // fault itself when it opens a page (page_tracker.h), and slices
+        // never see it: writing the bytes back here keeps step mode on the
+        // same path.
+        uint64_t word = 0;
+        if (t_.read(RemoteAddr(sc_addr), &word, in->mem.size)) (void)t_.write(RemoteAddr(sc_addr), &word, in->mem.size);
+        HWSLICE_TRY(arm(a));
+        step_->stops.push_back(a);
+        step_->counts.push_back(i + 1);
+        return ok_status();
+      }
+    }
+    return Error("lr without an sc within 16 instructions: " + t_.state_line());
+  }
+
+  // The step's breakpoint was reached: records what it did.
+  Status complete() {
+    Step s = std::move(*step_);
+    step_.reset();
+    for (ScopedBreakpoint& bp : s.breakpoints) HWSLICE_TRY(bp.remove());
+    const size_t n = s.counts.empty() ? 1 : s.counts[s.reached];
+    if (s.insns.size() > 1 || !s.early_reads.empty()) {
+      // LR/SC unit: its instructions up to the stop, the lr's read, and the
+      // sc's write if the sc ran and succeeded (rd == 0).
+      bool sc_ok = false;
+      auto regs = t_.regs();
+      if (!regs) return regs.error();
+      for (size_t i = 0; i < n; ++i) {
+        emit_inst(s.insns[i]);
+        if (i == 0)
+          for (AccessRecord& r : s.early_reads) emit_access(std::move(r), s.insns[0].mem.size);
+        if (s.insns[i].flow == riscv::Flow::kStoreConditional) sc_ok = regs->x(s.insns[i].rd) == 0;
+      }
+      if (!sc_ok) s.stores.clear();
+    }
+    for (const Pending& p : s.stores) emit_access(read_access(true, p.addr, p.size), p.size);
+    count_ += n;
+    return ok_status();
+  }
+
+  // An interval boundary: the registers there and the interval's pages. An
+  // LR/SC unit can step over a boundary k * N; the boundary is then where
+  // the unit ended, marked not exact, and the next one is still (k + 1) * N.
+  Status boundary() {
+    auto regs = capture_regs(t_, "interval");
+    if (!regs) return regs.error();
+    regs->icount = count_;
+    regs->mode = "step";
+    regs->exact = summary_.exact && count_ == next_boundary_;
+    if (count_ > 0) out_.on_record(pages_.take(interval_index_++, interval_start_, count_));
+    out_.on_record(*regs);
+    interval_start_ = count_;
+    while (next_boundary_ <= count_) next_boundary_ += o_.interval;
+    return ok_status();
+  }
+
+  const StepOptions& o_;
+  TraceSink& out_;
+  Tracee& t_;
+  const riscv::Decoder& decoder_;
+  bool compressed_;
+  std::unique_ptr<PerfCounter> counter_;
+  std::optional<Step> step_;
+  std::optional<riscv::IntRegisters> regs_;  // valid between a trap and the next resume
+  TouchedPages pages_;
+  std::vector<uint8_t> page_buf_;
+  StepSummary summary_;
+  uint64_t count_ = 0, traps_ = 0, emulated_ = 0;
+  uint64_t next_boundary_ = 0, interval_start_ = 0, interval_index_ = 0;
+  uint64_t next_progress_ = kProgressEvery;
+};
+
+}  // namespace
+
+Result<StepSummary> trace_steps(const StepOptions& options, TraceSink& sink) {
+  auto decoder = riscv::Decoder::create();
+  if (!decoder) return decoder.error();
+  // c.ebreak needs the C extension; without it every instruction is 4-aligned.
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  const std::string text((std::istreambuf_iterator<char>(cpuinfo)), std::istreambuf_iterator<char>());
+  const bool compressed = parse_isa_string(cpuinfo_isa_line(text)).has("c");
+  auto tracee = Tracee::spawn(options.argv, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL, options.no_aslr);
+  if (!tracee) return tracee.error();
+  // The same run as page mode's: vDSO time functions as syscalls.
+  if (auto s = patch_vdso_time(*tracee); !s) {
+    tracee->kill();
+    return s.error();
+  }
+  StepTracer st(options, sink, *tracee, **decoder, compressed);
+  st.init();
+  SyscallTracerOptions sopt;
+  sopt.hooks = &st;
+  sopt.allow_unknown = options.allow_unknown;
+  sopt.interrupted = options.interrupted;
+  SyscallTracer tracer(*tracee, st, sopt);
+  auto r = tracer.run();
+  if (!r) return r.error();
+  return st.summary();
+}
+
+}  // namespace hwslice

@@ -1,0 +1,74 @@
+// Step mode (hwslice trace --mode step): the precise, slow alternative to
+// page mode. Every user instruction of the program is stepped with a
+// software breakpoint on its successor and recorded (`inst`), with the bytes
+// each load saw (`read`, taken before the load) and each store left
+// (`write`, taken after it), in program order and interleaved with the
+// syscall records of the syscall tracer. With an interval length, a `regs`
+// record (at "interval") marks every boundary k * N and a `pages` record
+// lists each interval's touched pages (kinds r/w/x from the instructions, k
+// from syscall writes; digest of the page as first seen), comparable with
+// page mode's.
+//
+// How a step runs (riscv64 Linux has no PTRACE_SINGLESTEP): the step is set
+// up in the syscall loop's before_resume hook and completes at the
+// breakpoint's SIGTRAP (on_signal), so syscalls inside a step are recorded as
+// in plain tracing. Branches and jumps are carried out by the tracer (they
+// change only pc and rd). An LR/SC sequence runs as one unit to a breakpoint
+// after the sc (or at a branch target leaving it), and its instructions are
+// recorded along the path taken. An ecall completes at the breakpoint after
+// it; a call the kernel restarts runs the ecall again within the same step
+// (one instruction, as page mode counts it).
+//
+// Contract:
+//  - Positions are exact: count k is the k-th program instruction from the
+//    first one, on every board (no counter is involved). Where user-only
+//    counting exists, an instructions:u counter runs alongside and the
+//    summary reports it with the breakpoint traps and emulated transfers
+//    (hardware = count - emulated + traps, the independent check).
+//  - Signal handlers run unstepped (the breakpoint waits for the return);
+//    exact becomes false when a signal was delivered during a step.
+//  - Refused with an Error before they run: execve (one program image),
+//    fork/clone (a child would inherit the step's breakpoint), an ebreak of
+//    the program's own, and memory accesses that are not a (base + offset,
+//    size) pair (vector and cache-block accesses).
+//  - No breakpoint is left behind; on any error the program is killed.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tracer/result.h"
+#include "tracer/syscall_tracer.h"
+#include "tracer/trace_record.h"
+
+namespace hwslice {
+
+struct StepOptions {
+  std::vector<std::string> argv;
+  uint64_t interval = 0;  // N; 0: no interval records
+  bool allow_unknown = false;
+  bool no_aslr = true;
+  const std::atomic<bool>* interrupted = nullptr;
+  // Called now and then with the instructions stepped so far.
+  std::function<void(uint64_t instructions)> progress;
+};
+
+struct StepSummary {
+  ExitRecord exit;
+  uint64_t instructions = 0;  // program instructions stepped (the exit call not included)
+  bool exact = true;
+  uint64_t traps = 0;         // breakpoint traps taken
+  uint64_t emulated = 0;      // branches and jumps the tracer performed
+  uint64_t syscalls = 0;
+  std::optional<uint64_t> hardware;  // instructions:u over the run, where counted user-only
+};
+
+// Runs the program to its end, stepping every instruction; each record goes
+// to `sink` as it is made.
+Result<StepSummary> trace_steps(const StepOptions& options, TraceSink& sink);
+
+}  // namespace hwslice
