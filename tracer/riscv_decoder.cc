@@ -155,4 +155,10 @@ uint64_t next_pc(const Instruction& insn, const IntRegisters& regs) {
   }
 }
 
+void perform_transfer(const Instruction& insn, IntRegisters& regs) {
+  const uint64_t next = next_pc(insn, regs);  // from the registers before rd is written
+  if (insn.flow != Flow::kBranch) regs.set_x(insn.rd, insn.pc + insn.length);
+  regs.set_pc(next);
+}
+
 }  // namespace hwslice::riscv

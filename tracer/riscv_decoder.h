@@ -72,6 +72,11 @@ class Decoder {
 // kSyscall: after the kernel returns).
 uint64_t next_pc(const Instruction& insn, const IntRegisters& regs);
 
+// Carries out a branch or jump on `regs` as the CPU would: rd (jumps) gets
+// the return address, pc the target. Steppers use it to save a stop per
+// control transfer (these change nothing else).
+void perform_transfer(const Instruction& insn, IntRegisters& regs);
+
 // The address `insn` accesses with registers `regs` (before it runs).
 inline uint64_t access_address(const Instruction& insn, const IntRegisters& regs) {
   return regs.x(insn.mem.base) + static_cast<uint64_t>(insn.mem.offset);

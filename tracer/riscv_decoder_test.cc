@@ -109,6 +109,21 @@ TEST_F(DecoderTest, UnknownExtensionsFallThroughByLength) {
   EXPECT_EQ(at(0x0505, 1).length, 0u);  // not enough bytes
 }
 
+TEST_F(DecoderTest, PerformsTransfersAsTheCpuWould) {
+  IntRegisters r;
+  r.set_pc(0x1000);
+  r.set_x(kA0, 0x2001);
+  perform_transfer(at(0x000500e7, 4), r);  // jalr ra, 0(a0): target with bit 0 cleared, ra = return address
+  EXPECT_EQ(r.pc(), 0x2000u);
+  EXPECT_EQ(r.x(kRa), 0x1004u);
+  IntRegisters b;
+  b.set_pc(0x1000);
+  b.set_x(kRa, 0x77);
+  perform_transfer(at(0x00050463, 4), b);  // beqz a0, 8 (taken): a branch writes no register
+  EXPECT_EQ(b.pc(), 0x1008u);
+  EXPECT_EQ(b.x(kRa), 0x77u);
+}
+
 TEST_F(DecoderTest, CarriesTheEncodingAndItsMemoryOperand) {
   Instruction ld = at(0xfe843503, 4);  // ld a0,-24(s0)
   EXPECT_EQ(ld.word, 0xfe843503u);

@@ -206,11 +206,8 @@ class StepTracer final : public SyscallHooks, public TraceSink {
   }
 
   Status emulate(const riscv::Instruction& insn) {
-    riscv::IntRegisters& regs = *regs_;
-    const uint64_t next = riscv::next_pc(insn, regs);  // from the registers before rd is written
-    if (insn.flow != riscv::Flow::kBranch) regs.set_x(insn.rd, insn.pc + insn.length);
-    regs.set_pc(next);
-    HWSLICE_TRY(t_.set_regs(regs));
+    riscv::perform_transfer(insn, *regs_);
+    HWSLICE_TRY(t_.set_regs(*regs_));
     ++count_;
     ++emulated_;
     return ok_status();

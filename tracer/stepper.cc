@@ -66,9 +66,7 @@ Result<uint64_t> Stepper::run_until(const std::vector<uint64_t>& stops) {
 }
 
 Status Stepper::emulate(const riscv::Instruction& insn, riscv::IntRegisters regs) {
-  const uint64_t next = riscv::next_pc(insn, regs);  // from the registers before rd is written
-  if (insn.flow != riscv::Flow::kBranch) regs.set_x(insn.rd, insn.pc + insn.length);
-  regs.set_pc(next);
+  riscv::perform_transfer(insn, regs);
   HWSLICE_TRY(tracee_.set_regs(regs));
   ++count_;
   ++emulated_;
