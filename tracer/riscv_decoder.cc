@@ -123,6 +123,7 @@ Instruction Decoder::decode(const uint8_t* bytes, size_t avail, uint64_t pc) con
     case RISCV_INS_SC_W: case RISCV_INS_SC_W_AQ: case RISCV_INS_SC_W_AQ_RL: case RISCV_INS_SC_W_RL:
     case RISCV_INS_SC_D: case RISCV_INS_SC_D_AQ: case RISCV_INS_SC_D_AQ_RL: case RISCV_INS_SC_D_RL:
       insn.flow = Flow::kStoreConditional;
+      insn.rd = bits(w, 11, 7);  // 0 when the store succeeded
       break;
     case RISCV_INS_MRET: case RISCV_INS_SRET: case RISCV_INS_URET:
       insn.flow = Flow::kTrapReturn;

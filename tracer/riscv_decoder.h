@@ -45,7 +45,7 @@ struct Instruction {
   Flow flow = Flow::kNext;
   bool known = false;   // Capstone decoded it
   std::string text;     // "beq a0, a1, 8", or ".insn 0x20b50533" when unknown
-  // Control-flow operands from the encoding.
+  // Control-flow operands from the encoding (and rd of an sc: its result).
   unsigned rd = 0, rs1 = 0, rs2 = 0;
   int64_t offset = 0;
   BranchCond cond = BranchCond::kEq;

@@ -124,6 +124,12 @@ TEST_F(DecoderTest, PerformsTransfersAsTheCpuWould) {
   EXPECT_EQ(b.x(kRa), 0x77u);
 }
 
+TEST_F(DecoderTest, ScNamesItsResultRegister) {
+  Instruction sc = at(0x18d7262f, 4);  // sc.w a2,a3,(a4)
+  EXPECT_EQ(sc.flow, Flow::kStoreConditional);
+  EXPECT_EQ(sc.rd, 12u);
+}
+
 TEST_F(DecoderTest, CarriesTheEncodingAndItsMemoryOperand) {
   Instruction ld = at(0xfe843503, 4);  // ld a0,-24(s0)
   EXPECT_EQ(ld.word, 0xfe843503u);

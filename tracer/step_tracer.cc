@@ -300,6 +300,12 @@ class StepTracer final : public SyscallHooks, public TraceSink {
         if (s.insns[i].flow == riscv::Flow::kStoreConditional) sc_ok = regs->x(s.insns[i].rd) == 0;
       }
       if (!sc_ok) s.stores.clear();
+    } else if (s.insns[0].flow == riscv::Flow::kStoreConditional) {
+      // An sc on its own (its lr's reservation already gone): a write only
+      // if it succeeded.
+      auto regs = t_.regs();
+      if (!regs) return regs.error();
+      if (regs->x(s.insns[0].rd) != 0) s.stores.clear();
     }
     for (const Pending& p : s.stores) emit_access(read_access(true, p.addr, p.size), p.size);
     count_ += n;
