@@ -23,6 +23,11 @@ void add_run_command(CLI::App& app, std::function<int()>& run);
 
 void print_error(const std::string& message);
 
+// Checks the program a command is to start (argv[0], found on PATH like a
+// shell would): 0 when it can run, else the exit status after printing the
+// error (2: none given, with `usage`; 127: not runnable, as a shell).
+int check_program_arg(const std::vector<std::string>& argv, const std::string& usage);
+
 // The words after the first "--" on the command line (a traced program and
 // its arguments), which main() does not give to CLI11.
 const std::vector<std::string>& program_args();

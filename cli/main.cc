@@ -1,14 +1,30 @@
 // hwslice: the thin executable. Parses the command line and hands over to
 // one subcommand; all work happens in the tracer/slicer/runtime libraries.
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 
 #include "cli/command.h"
+#include "tracer/program_check.h"
 #include "version.h"
 
 namespace hwslice::cli {
 
 void print_error(const std::string& message) { std::fprintf(stderr, "hwslice: error: %s\n", message.c_str()); }
+
+int check_program_arg(const std::vector<std::string>& argv, const std::string& usage) {
+  if (argv.empty()) {
+    print_error("no program given (" + usage + ")");
+    return 2;
+  }
+  const char* path = std::getenv("PATH");
+  auto resolved = check_program(argv[0], path ? path : "/usr/bin:/bin");
+  if (!resolved) {
+    print_error(resolved.error().message());
+    return 127;
+  }
+  return 0;
+}
 
 namespace {
 std::vector<std::string> g_program_args;

@@ -49,10 +49,7 @@ std::string base_name(const std::string& path) {
 #if defined(__riscv)
 
 int run_slice_command(const SliceOptions& o) {
-  if (o.argv.empty()) {
-    print_error("no program given (hwslice slice --interval N --output-prefix P -- PROG [ARGS...])");
-    return 2;
-  }
+  if (int rc = check_program_arg(o.argv, "hwslice slice --interval N --output-prefix P -- PROG [ARGS...]")) return rc;
   if (o.mode == "step") {
     print_error("--mode step is not available yet: slices are cut in page mode (--mode pages)");
     return 2;
@@ -64,12 +61,6 @@ int run_slice_command(const SliceOptions& o) {
   if (o.simpoints.empty() != o.weights.empty()) {
     print_error("--simpoints and --weights go together");
     return 2;
-  }
-  const char* path = std::getenv("PATH");
-  auto resolved = check_program(o.argv[0], path ? path : "/usr/bin:/bin");
-  if (!resolved) {
-    print_error(resolved.error().message());
-    return 127;
   }
   std::vector<SimPoint> points;
   std::map<uint64_t, double> weight_of;

@@ -334,33 +334,17 @@ int run_step_trace(const TraceOptions& o) {
   return result->exit.status;
 }
 
-// Checks the program of a traced run from its start: 0 when it can run,
-// else the exit status after printing the error.
-int check_program_given(const TraceOptions& o, const char* usage) {
-  if (o.argv.empty()) {
-    print_error(std::string("no program given (") + usage + ")");
-    return 2;
-  }
-  const char* path = std::getenv("PATH");
-  auto resolved = check_program(o.argv[0], path ? path : "/usr/bin:/bin");
-  if (!resolved) {
-    print_error(resolved.error().message());
-    return 127;
-  }
-  return 0;
-}
-
 int run_trace(const TraceOptions& o) {
   if (o.mode != "pages" && o.mode != "step") {
     print_error("--mode must be pages or step");
     return 2;
   }
   if (o.mode == "step") {
-    if (int rc = check_program_given(o, "hwslice trace --mode step [--interval N] -- PROG [ARGS...]")) return rc;
+    if (int rc = check_program_arg(o.argv, "hwslice trace --mode step [--interval N] -- PROG [ARGS...]")) return rc;
     return run_step_trace(o);
   }
   if (o.interval) {
-    if (int rc = check_program_given(o, "hwslice trace --interval N -- PROG [ARGS...]")) return rc;
+    if (int rc = check_program_arg(o.argv, "hwslice trace --interval N -- PROG [ARGS...]")) return rc;
     if (!o.at.empty()) {
       print_error("--at and --interval cannot be combined");
       return 2;
@@ -373,7 +357,7 @@ int run_trace(const TraceOptions& o) {
   }
   const unsigned options = PTRACE_O_TRACESYSGOOD | (o.pid ? 0 : PTRACE_O_EXITKILL);
   if (!o.pid)
-    if (int rc = check_program_given(o, "hwslice trace [OPTIONS] -- PROG [ARGS...]")) return rc;
+    if (int rc = check_program_arg(o.argv, "hwslice trace [OPTIONS] -- PROG [ARGS...]")) return rc;
   if (o.pid && !o.at.empty()) {
     print_error("--at counts from the program's first instruction: it cannot be used with -p");
     return 2;
