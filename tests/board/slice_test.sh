@@ -62,11 +62,9 @@ vboard --pkg xz-utils --pkg zstd --out "$out_dir" --timeout 1500 --mem 2048 -- s
 '
 
 json() { board/sdk run python3 -c "$1" "${@:2}"; }
-# Programs not yet seen passing fully on a profile (see the loop below).
-# On k1 every program is strict: with the vDSO's time functions routed
-# through syscalls, all slices of xz, xz -d and zstd passed exactly.
-known_gaps=""
-[[ $profile == vf2 ]] && known_gaps="xz xz-d zstd"
+# Every program is strict on both profiles: since the vDSO's time functions
+# go through syscalls while slicing, every slice of xz, xz -d and zstd
+# passes on k1 (30, 18, 13) and on vf2 (130, 157, 101) in the virtual board.
 for name in compute compute-dyn heap files stdio edge syscalls busybox xz xz-d zstd; do
   echo " $name:"
   assert_eq "$name: untraced exit status 0" 0 "$(cat "$out_dir/$name.plain.rc")"
@@ -80,19 +78,6 @@ for name in compute compute-dyn heap files stdio edge syscalls busybox xz xz-d z
   exact=$(json 'import json,sys; print(sum(1 for r in json.load(open(sys.argv[1])) if r["count_check"] == "exact"))' "$out_dir/$name.verify.json")
   board/sdk run build/host/hwslice verify --json --runner "qemu-riscv64" "$out_dir/$name/smanifest.json" > "$out_dir/$name.qemu.json" 2> "$out_dir/$name.qemu.err"
   qemu_ok=$(json 'import json,sys; print(sum(1 for r in json.load(open(sys.argv[1])) if r["ok"]))' "$out_dir/$name.qemu.json")
-  if [[ " $known_gaps " == *" $name "* ]]; then
-    # vf2 only: before the vDSO's time functions were routed through
-    # syscalls, xz, xz -d and zstd each had one to three slices ending in
-    # another state (time values the slices read live); these stay here until
-    # they have passed fully on vf2 in CI. Such slices are reported; at least
-    # half must pass.
-    echo "  note: $name: $passed of $n slices pass verify, $exact exact, $qemu_ok pass under qemu-riscv64 (known gaps)"
-    grep -B1 -A5 " FAIL " "$out_dir/$name.verify.txt" | sed 's/^/    /'
-    assert_eq "$name: hwslice verify exit status (1 when a slice fails)" 1 "$(( $(cat "$out_dir/$name.verify.rc") <= 1 ))"
-    assert_eq "$name: at least half of the slices pass verify" 1 "$(( passed * 2 >= n ))"
-    assert_eq "$name: at least half of the slices pass under qemu-riscv64" 1 "$(( qemu_ok * 2 >= n ))"
-    continue
-  fi
   assert_eq "$name: hwslice verify exit status" 0 "$(cat "$out_dir/$name.verify.rc")"
   [[ $(cat "$out_dir/$name.verify.rc") == 0 ]] || sed -n 1,40p "$out_dir/$name.verify.txt"
   assert_eq "$name: all $n slices pass verify" "$n" "$passed"
