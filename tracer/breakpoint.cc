@@ -35,6 +35,14 @@ Result<unsigned> instruction_length_at(Tracee& tracee, RemoteAddr pc) {
   return len;
 }
 
+Result<riscv::Instruction> decode_at(Tracee& tracee, const riscv::Decoder& decoder, uint64_t pc) {
+  uint8_t b[4] = {};
+  HWSLICE_TRY(tracee.read(RemoteAddr(pc), b, 2));
+  if (riscv::instruction_length(static_cast<uint16_t>(b[0] | b[1] << 8)) == 4)
+    HWSLICE_TRY(tracee.read(RemoteAddr(pc + 2), b + 2, 2));
+  return decoder.decode(b, 4, pc);
+}
+
 Status step_straight_line(Tracee& tracee, bool compressed) {
   auto regs = tracee.regs();
   if (!regs) return regs.error();

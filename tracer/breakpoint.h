@@ -11,6 +11,7 @@
 
 #include "tracer/remote_ptr.h"
 #include "tracer/result.h"
+#include "tracer/riscv_decoder.h"
 #include "tracer/tracee.h"
 
 namespace hwslice {
@@ -41,6 +42,11 @@ class ScopedBreakpoint {
 
 // Length of the instruction at `pc` in the tracee (2 or 4).
 Result<unsigned> instruction_length_at(Tracee& tracee, RemoteAddr pc);
+
+// The instruction at `pc` in the tracee, decoded. Its first halfword is read
+// first: a compressed instruction may end a mapping. An Error when the
+// bytes cannot be read; a result of length 0 when they are no instruction.
+Result<riscv::Instruction> decode_at(Tracee& tracee, const riscv::Decoder& decoder, uint64_t pc);
 
 // Executes exactly one instruction that is known not to change control flow
 // (the caller decides; branch-aware stepping builds on this with a decoder):

@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "runtime/slice_abi.h"
+#include "tracer/breakpoint.h"
 #include "tracer/page_tracker.h"
 #include "tracer/perf_counter.h"
 #include "tracer/riscv_decoder.h"
@@ -309,12 +310,9 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
   bool suitable_end(uint64_t pc) {
     uint64_t at = pc;
     for (int i = 0; i < 16; ++i) {
-      uint8_t b[4] = {};
-      if (!t_.read(RemoteAddr(at), b, 2)) return false;
-      if (riscv::instruction_length(static_cast<uint16_t>(b[0] | b[1] << 8)) == 4 && !t_.read(RemoteAddr(at + 2), b + 2, 2))
-        return false;
-      const riscv::Instruction insn = decoder_.decode(b, 4, at);
-      if (insn.length == 0) return false;
+      auto decoded = decode_at(t_, decoder_, at);
+      if (!decoded || decoded->length == 0) return false;
+      const riscv::Instruction& insn = *decoded;
       if (insn.flow == riscv::Flow::kStoreConditional) return false;
       if (i == 0 && insn.flow != riscv::Flow::kNext) return false;
       if (insn.flow != riscv::Flow::kNext) return true;

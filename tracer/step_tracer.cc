@@ -163,12 +163,9 @@ class StepTracer final : public SyscallHooks, public TraceSink {
   };
 
   Result<riscv::Instruction> decode(uint64_t pc) {
-    uint8_t b[4] = {};
-    // Two bytes first: a compressed instruction may end a mapping.
-    HWSLICE_TRY(t_.read(RemoteAddr(pc), b, 2));
-    if (riscv::instruction_length(static_cast<uint16_t>(b[0] | b[1] << 8)) == 4)
-      HWSLICE_TRY(t_.read(RemoteAddr(pc + 2), b + 2, 2));
-    riscv::Instruction insn = decoder_.decode(b, 4, pc);
+    auto decoded = decode_at(t_, decoder_, pc);
+    if (!decoded) return decoded.error();
+    const riscv::Instruction& insn = *decoded;
     if (insn.length == 0) return Error("no valid instruction at the pc: " + t_.state_line());
     if (insn.flow == riscv::Flow::kBreakpoint)
       return Error("the program executes its own ebreak at the pc: " + t_.state_line());
