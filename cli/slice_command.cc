@@ -1,6 +1,7 @@
-// hwslice slice: trace a program with page tracking, cut it into intervals
-// and write each (or each SimPoint-chosen one) as a self-executing slice,
-// plus P.manifest.json. Files appear complete or not at all: on any error or
+// hwslice slice: trace a program with page tracking (--mode pages) or by
+// stepping every instruction (--mode step), cut it into intervals and write
+// each (or each SimPoint-chosen one) as a self-executing slice, plus
+// P.manifest.json. Files appear complete or not at all: on any error or
 // Ctrl-C every slice written by this run is removed and no manifest is
 // written.
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include "version.h"
 #if defined(__riscv)
 #include "tracer/interval_tracer.h"
+#include "tracer/step_slicer.h"
 #endif
 
 namespace hwslice::cli {
@@ -50,11 +52,7 @@ std::string base_name(const std::string& path) {
 
 int run_slice_command(const SliceOptions& o) {
   if (int rc = check_program_arg(o.argv, "hwslice slice --interval N --output-prefix P -- PROG [ARGS...]")) return rc;
-  if (o.mode == "step") {
-    print_error("--mode step is not available yet: slices are cut in page mode (--mode pages)");
-    return 2;
-  }
-  if (o.mode != "pages") {
+  if (o.mode != "pages" && o.mode != "step") {
     print_error("--mode must be pages or step");
     return 2;
   }
@@ -126,7 +124,7 @@ int run_slice_command(const SliceOptions& o) {
     for (const std::string& f : written) ::unlink(f.c_str());
   };
 
-  auto result = trace_intervals(io, on_slice);
+  auto result = o.mode == "step" ? trace_step_intervals(io, on_slice) : trace_intervals(io, on_slice);
   if (tty) std::fprintf(stderr, "\r%60s\r", "");
   if (!result) {
     remove_written();
@@ -168,10 +166,14 @@ int run_slice_command(const SliceOptions& o) {
                   static_cast<unsigned long long>(s.instructions), page_counts[i],
                   static_cast<unsigned long long>(s.replayed_calls), static_cast<unsigned long long>(s.size));
     }
-    std::printf("%zu slices, manifest %s; positions %s (counter: %s); %llu page faults, %llu timer stops\n",
-                manifest.slices.size(), manifest_path.c_str(), result->exact ? "exact" : "estimated",
-                result->counter.c_str(), static_cast<unsigned long long>(result->faults),
-                static_cast<unsigned long long>(result->timer_stops));
+    if (o.mode == "step")
+      std::printf("%zu slices, manifest %s; positions exact (every instruction stepped: %llu)\n",
+                  manifest.slices.size(), manifest_path.c_str(), static_cast<unsigned long long>(result->instructions));
+    else
+      std::printf("%zu slices, manifest %s; positions %s (counter: %s); %llu page faults, %llu timer stops\n",
+                  manifest.slices.size(), manifest_path.c_str(), result->exact ? "exact" : "estimated",
+                  result->counter.c_str(), static_cast<unsigned long long>(result->faults),
+                  static_cast<unsigned long long>(result->timer_stops));
   }
   if (result->exit.signal)
     std::fprintf(stderr, "hwslice: %s was killed by signal %d\n", o.argv[0].c_str(), result->exit.signal);

@@ -494,7 +494,7 @@ static void replay(struct hws_regs* regs, int near_site) {
   for (uint64_t i = 0; i < c->nwrites; i++) {
     const struct hws_write* w = (const struct hws_write*)p;
     /* Set-up checked that every page of the write is in a region (a write
-     * may span several: pages of different protections, shared zero
+     * may span several: pages of different protections, zero
      * pages). The kernel may write where the program cannot: each page is
      * opened for its part of the copy. */
     for (uint64_t done = 0; done < w->size;) {
@@ -745,8 +745,14 @@ static void map_regions(void) {
   if (cfg->digest_off + cfg->digest_count * sizeof(struct hws_range) > cfg_len)
     cfg_len = cfg->digest_off + cfg->digest_count * sizeof(struct hws_range);
   for (uint64_t i = 0; i < cfg->regions_count; i++)
-    if (reg[i].data_off + reg[i].size > cfg_len) cfg_len = reg[i].data_off + reg[i].size;
+    if (reg[i].data_off != HWS_NO_DATA && reg[i].data_off + reg[i].size > cfg_len) cfg_len = reg[i].data_off + reg[i].size;
+  /* The fill table: each entry's end is known only by walking it. */
+  const unsigned char* fill = (const unsigned char*)cfg + cfg->fills_off;
+  for (uint64_t i = 0; i < cfg->fills_count; i++) fill += sizeof(struct hws_write) + ((((const struct hws_write*)fill)->size + 7) & ~7ULL);
+  if ((uint64_t)(fill - (const unsigned char*)cfg) > cfg_len) cfg_len = (uint64_t)(fill - (const unsigned char*)cfg);
   const uint64_t self_len = (uint64_t)cfg + cfg_len - self;
+  fill = (const unsigned char*)cfg + cfg->fills_off;
+  uint64_t fills_left = cfg->fills_count;
 
   for (uint64_t i = 0; i < cfg->regions_count; i++) {
     const struct hws_region* r = &reg[i];
@@ -756,13 +762,26 @@ static void map_regions(void) {
     long m = sys6(HWS_SYS_MMAP, (long)r->addr, (long)r->size, HWS_PROT_READ | HWS_PROT_WRITE,
                   HWS_MAP_FIXED | HWS_MAP_PRIVATE | HWS_MAP_ANONYMOUS, -1, 0);
     if ((uint64_t)m != r->addr) setup_error("mmap failed for region ", r->addr, kHex);
-    memcpy((void*)(uintptr_t)r->addr, (const char*)cfg + r->data_off, r->size);
+    /* A fresh anonymous mapping is all zero: regions without data need no copy. */
+    if (r->data_off != HWS_NO_DATA) memcpy((void*)(uintptr_t)r->addr, (const char*)cfg + r->data_off, r->size);
+    /* Fills are sorted by address, as regions are: those of this region
+     * come next. */
+    while (fills_left > 0) {
+      const struct hws_write* f = (const struct hws_write*)fill;
+      if (f->addr < r->addr || f->addr >= r->addr + r->size) break;
+      if (f->addr + f->size > r->addr + r->size) setup_error("fill crosses the end of its region: ", f->addr, kHex);
+      memcpy((void*)(uintptr_t)f->addr, fill + sizeof *f, f->size);
+      fill += sizeof *f + ((f->size + 7) & ~7ULL);
+      fills_left--;
+    }
     uint64_t prot = region_prot(r);
     if (prot != (HWS_PROT_READ | HWS_PROT_WRITE)) {
       long e = sys3(HWS_SYS_MPROTECT, r->addr, r->size, prot);
       if (e < 0) setup_error("mprotect failed for region ", r->addr, kHex);
     }
   }
+
+  if (fills_left) setup_error("fill outside the slice's regions: ", ((const struct hws_write*)fill)->addr, kHex);
 
   const struct hws_range* d = (const struct hws_range*)((const char*)cfg + cfg->digest_off);
   for (uint64_t i = 0; i < cfg->digest_count; i++) {

@@ -265,6 +265,7 @@ struct Call {
 struct Region {
   uint64_t addr, prot;
   std::vector<uint8_t> data;
+  bool no_data = false;  // written with data_off HWS_NO_DATA (data gives only the size)
 };
 
 struct Slice {
@@ -274,6 +275,7 @@ struct Slice {
   std::vector<Call> calls;
   std::vector<uint64_t> trap_sites;
   std::vector<hws_range> digest;
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> fills;  // sorted by address
 };
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
@@ -315,8 +317,19 @@ std::vector<uint8_t> build_elf(const Slice& s) {
   cfg.digest_off = blob.size();
   cfg.digest_count = s.digest.size();
   append(s.digest.data(), s.digest.size() * sizeof(hws_range));
+  cfg.fills_off = blob.size();
+  cfg.fills_count = s.fills.size();
+  for (const auto& [addr, bytes] : s.fills) {
+    const hws_write w{addr, bytes.size()};
+    append(&w, sizeof w);
+    append(bytes.data(), bytes.size());
+  }
   std::vector<hws_region> regions;
   for (const Region& r : s.regions) {
+    if (r.no_data) {
+      regions.push_back({r.addr, r.data.size(), r.prot, HWS_NO_DATA});
+      continue;
+    }
     blob.resize(align_up(blob.size(), 4096), 0);
     regions.push_back({r.addr, r.data.size(), r.prot, blob.size()});
     blob.insert(blob.end(), r.data.begin(), r.data.end());
@@ -574,6 +587,40 @@ TEST_F(SliceTest, EndsAtThePcWhenTheRegistersMatchOnTheFifthHit) {
     EXPECT_NE(r.err.find(" hwslice slice P100-133 (positions 100..133): ended at pc 0x200044 after 5 hits\n"),
               std::string::npos) << r.err;
   }
+}
+
+// The data page as a region without data plus fills (a sparse page): the
+// same run, the same digest.
+TEST_F(SliceTest, SparseDataPageFromFillsRunsTheSame) {
+  Built b = make_slice({});
+  Region& data = b.slice.regions[1];
+  ASSERT_EQ(data.addr, kData);
+  // Its nonzero runs as fills, in address order.
+  for (size_t i = 0; i < data.data.size();) {
+    if (data.data[i] == 0) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < data.data.size() && data.data[j] != 0) ++j;
+    b.slice.fills.push_back({kData + i, std::vector<uint8_t>(data.data.begin() + static_cast<long>(i),
+                                                             data.data.begin() + static_cast<long>(j))});
+    i = j;
+  }
+  ASSERT_FALSE(b.slice.fills.empty());
+  data.no_data = true;
+  const SliceRun r = go(b.slice);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "hello\n");
+  const nlohmann::json j = stats_of(r);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["digest_match"], true);
+  EXPECT_EQ(j["hits"], 5);
+  // Without the fills the program reads zeros and never prints "hello".
+  b.slice.fills.clear();
+  const SliceRun z = go(b.slice);
+  EXPECT_NE(z.exit_code, 0);
+  EXPECT_NE(z.out, "hello\n");
 }
 
 TEST_F(SliceTest, CompressedEndInstructionUsesCEbreakAndA4ByteSuccessor) {
@@ -850,11 +897,13 @@ TEST_F(SliceTest, SetupErrorsNameWhatIsWrong) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {[](Slice& s) { s.cfg.version = HWS_VERSION + 1; }, "unsupported slice format version 3"},
+      {[](Slice& s) { s.cfg.version = HWS_VERSION + 1; }, "unsupported slice format version 4"},
       {[](Slice& s) { s.regions[2].addr = kBase + 0x3000; }, "region overlaps the slice runtime or its data: 0x10003000"},
       {[](Slice& s) { s.digest[0].addr = kStubs + 0x1000; }, "digest range not inside one readable region: 0x203000"},
       {[](Slice& s) { s.cfg.end_pc += 4; s.cfg.end_next_pc += 4; }, "no breakpoint at end pc 0x200048"},
       {[](Slice& s) { s.cfg.end_kind = 7; }, "unknown end kind 7"},
+      {[](Slice& s) { s.fills.push_back({0x300000, {1}}); }, "fill outside the slice's regions: 0x300000"},
+      {[](Slice& s) { s.fills.push_back({kData + 0xfff, {1, 2}}); }, "fill crosses the end of its region: 0x201fff"},
       {[](Slice& s) { s.calls[1].writes[0].first = 0x300000; }, "replay write outside the slice's regions: 0x300000"},
       // A write may span regions, but each of its pages must be in one:
       // the stub page's end runs into 0x203000, which is in none.

@@ -15,6 +15,12 @@
  * segment starts at file offset 0: its first HWS_HEADER_RESERVE bytes, unused
  * by the runtime, hold the ELF header and program headers.
  *
+ * Sparse pages: a page with only a few bytes of content (step-mode slices
+ * hold only the bytes an interval uses; fresh heap and stack pages are
+ * mostly zero) is mapped as zeros (a region without data), and its content comes
+ * from the fill table: runs of bytes, each a struct hws_write and its data,
+ * copied in place before the region gets its final protection.
+ *
  * Everything is little-endian; every offset below is relative to the start
  * of the config block and 8-byte aligned (page data 16-byte aligned: the
  * runtime copies it into place, nothing maps it).
@@ -88,7 +94,7 @@
 #include <stdint.h>
 
 #define HWS_MAGIC 0x31454349534c5748ULL /* "HWSLICE1" */
-#define HWS_VERSION 2
+#define HWS_VERSION 3
 #define HWS_PAGE 4096ULL
 #define HWS_NEAR_STUB_SIZE 56
 /* The first bytes of the runtime image are not used by the runtime: the
@@ -120,8 +126,9 @@ struct hws_region {  /* pages mapped at start: [addr, addr+size) */
   uint64_t addr;      /* 4 KiB aligned */
   uint64_t size;      /* multiple of 4 KiB */
   uint64_t prot;      /* final protection after the copy */
-  uint64_t data_off;  /* size bytes of content */
+  uint64_t data_off;  /* size bytes of content, or HWS_NO_DATA: all zero */
 };
+#define HWS_NO_DATA 0xffffffffffffffffULL
 
 struct hws_range {   /* memory covered by the written-memory digest */
   uint64_t addr;
@@ -154,6 +161,8 @@ struct hws_config {
   uint64_t trap_sites_off, trap_sites_count; /* uint64_t pcs of ebreak-replayed ecall sites */
   uint64_t digest_off, digest_count;      /* struct hws_range, sorted by addr */
   uint64_t expected_digest;               /* hws_digest of those ranges at the end */
+  uint64_t fills_off, fills_count;        /* struct hws_write + data (padded to 8), sorted by
+                                             addr: bytes copied into regions after their data */
   uint64_t end_kind;
   uint64_t end_pc;
   uint64_t end_insn;           /* original instruction bytes at end_pc */

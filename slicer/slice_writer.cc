@@ -71,6 +71,35 @@ class PageMap {
   const std::vector<SlicePage>& pages_;
 };
 
+// A page's bytes with the layout's patches over them.
+std::vector<uint8_t> patched_page(const SlicePage& p, const std::vector<CodePatch>& patches) {
+  std::vector<uint8_t> d = p.data;
+  for (const CodePatch& c : patches)
+    for (unsigned k = 0; k < c.len; ++k)
+      if (page_of(c.addr + k) == p.addr) d[c.addr + k - p.addr] = static_cast<uint8_t>(c.insn >> (8 * k));
+  return d;
+}
+
+// The runs of nonzero bytes of a page (offset, length), merged across gaps
+// of fewer than kFillGap zeros.
+std::vector<std::pair<uint64_t, uint64_t>> content_runs(const std::vector<uint8_t>& d) {
+  std::vector<std::pair<uint64_t, uint64_t>> runs;
+  for (uint64_t i = 0; i < d.size(); ++i) {
+    if (d[i] == 0) continue;
+    if (!runs.empty() && i - (runs.back().first + runs.back().second) < kFillGap)
+      runs.back().second = i + 1 - runs.back().first;
+    else
+      runs.emplace_back(i, 1);
+  }
+  return runs;
+}
+
+uint64_t fill_cost(const std::vector<std::pair<uint64_t, uint64_t>>& runs) {
+  uint64_t n = 0;
+  for (auto [off, len] : runs) n += sizeof(hws_write) + align_up(len, 8);
+  return n;
+}
+
 Status check_pages(const SliceSpec& spec) {
   if (spec.pages.empty()) return Error("the slice has no pages");
   for (size_t i = 0; i < spec.pages.size(); ++i) {
@@ -319,8 +348,7 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     for (uint64_t a : {L.end_pc, L.end_pc + L.end_insn_len - 1, L.end_next_pc, L.end_next_pc + 3})
       if (pages.contains(page_of(a))) writable_code.insert(page_of(a));
   }
-  // A page of zeros shares one block of zeros in the file with every other
-  // (several regions may name the same data). A zero page merges with
+  // A page of zeros has no data in the file. A zero page merges with
   // content pages only where a digest range crosses the boundary: the
   // runtime wants each digest range inside one region.
   auto crossed = [&](uint64_t boundary) {
@@ -334,8 +362,18 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     bool operator<(const PageKind& o) const { return addr < o.addr; }
   };
   std::vector<PageKind> kinds;
+  std::map<uint64_t, std::vector<std::pair<uint64_t, uint64_t>>> sparse;  // page -> its runs
   for (const SlicePage& p : spec.pages) {
-    const bool zero = options.share_zero_pages && std::all_of(p.data.begin(), p.data.end(), [](uint8_t b) { return b == 0; });
+    bool zero = false;
+    if (options.share_zero_pages) {
+      const std::vector<uint8_t> d = patched_page(p, L.patches);
+      auto runs = content_runs(d);
+      zero = runs.empty();
+      if (!zero && options.sparse_pages && fill_cost(runs) <= kSlicePage / 2) {
+        zero = true;
+        sparse[p.addr] = std::move(runs);
+      }
+    }
     kinds.push_back({p.addr, static_cast<uint64_t>(p.prot & 7) | (writable_code.count(p.addr) ? PROT_WRITE : 0), zero});
   }
   for (const StubPagePlan& sp : L.stub_pages) kinds.push_back({sp.addr, PROT_READ | PROT_WRITE | PROT_EXEC, false});
@@ -348,6 +386,15 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     } else {
       L.regions.push_back({k.addr, kSlicePage, k.prot, 0, k.zero});
     }
+  }
+  // Sparse pages in regions of zeros get their content as fills.
+  for (const RegionPlan& r : L.regions) {
+    if (!r.zero) continue;
+    for (auto it = sparse.lower_bound(r.addr); it != sparse.end() && it->first < r.addr + r.size; ++it)
+      for (auto [off, len] : it->second) {
+        L.fills.push_back({it->first + off, len});
+        L.fills_size += sizeof(hws_write) + align_up(len, 8);
+      }
   }
 
   // What the runtime checks at set-up, checked here so a bad slice is never
@@ -382,20 +429,18 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
   L.digest_off = L.trap_sites_off + L.trap_sites.size() * 8;
   // Page data is copied by the runtime, not mapped: 16-byte alignment is
   // enough, and the tables share the first page with it.
-  L.page_data_off = align_up(L.digest_off + spec.digest_ranges.size() * sizeof(hws_range), 16);
+  L.fills_off = L.digest_off + spec.digest_ranges.size() * sizeof(hws_range);
+  L.page_data_off = align_up(L.fills_off + L.fills_size, 16);
   uint64_t off = L.page_data_off;
   for (RegionPlan& r : L.regions) {
     if (r.zero) {
-      L.zero_data_size = std::max(L.zero_data_size, r.size);
+      r.data_off = HWS_NO_DATA;  // the fresh anonymous mapping is all zero already
       continue;
     }
     r.data_off = off;
     off += r.size;
   }
-  L.zero_data_off = off;
-  for (RegionPlan& r : L.regions)
-    if (r.zero) r.data_off = L.zero_data_off;
-  L.config_size = off + L.zero_data_size;
+  L.config_size = off;
 
   // Runtime base: the image and the config block in a hole of the program.
   const uint64_t rt_span = align_up(rt.mem_size, kSlicePage);
@@ -442,6 +487,8 @@ hws_config make_config(const SliceSpec& spec, const SliceLayout& L) {
   c.digest_off = L.digest_off;
   c.digest_count = spec.digest_ranges.size();
   c.expected_digest = spec.digest;
+  c.fills_off = L.fills_off;
+  c.fills_count = L.fills.size();
   c.end_kind = L.end_kind;
   c.end_pc = L.end_pc;
   c.end_insn = L.end_insn;
@@ -538,7 +585,7 @@ std::vector<uint8_t> serialize_slice(const SliceSpec& spec, const runtime::Image
   for (const StubPagePlan& sp : L.stub_pages) stub_pages[sp.addr] = &sp;
   std::map<uint64_t, size_t> page_file_off;
   for (const RegionPlan& r : L.regions) {
-    if (r.zero) continue;  // the shared zero block: the file is zero-filled
+    if (r.zero) continue;  // no data: zeros (and fills)
     for (uint64_t a = r.addr; a < r.addr + r.size; a += kSlicePage) {
       const size_t dst = cfg + r.data_off + (a - r.addr);
       page_file_off[a] = dst;
@@ -556,8 +603,24 @@ std::vector<uint8_t> serialize_slice(const SliceSpec& spec, const runtime::Image
   for (const CodePatch& p : L.patches) {
     for (unsigned k = 0; k < p.len; ++k) {
       const uint64_t a = p.addr + k;
-      file[page_file_off.at(page_of(a)) + (a - page_of(a))] = static_cast<uint8_t>(p.insn >> (8 * k));
+      auto at = page_file_off.find(page_of(a));
+      if (at == page_file_off.end()) continue;  // a sparse page: its fills carry the patch
+      file[at->second + (a - page_of(a))] = static_cast<uint8_t>(p.insn >> (8 * k));
     }
+  }
+  // Fills: runs of the sparse pages, patches applied.
+  off = cfg + L.fills_off;
+  uint64_t cached_page = UINT64_MAX;
+  std::vector<uint8_t> image;
+  for (const FillPlan& f : L.fills) {
+    if (page_of(f.addr) != cached_page) {
+      cached_page = page_of(f.addr);
+      image = patched_page(*pages.find(cached_page), L.patches);
+    }
+    const hws_write hw{f.addr, f.size};
+    std::memcpy(file.data() + off, &hw, sizeof hw);
+    std::memcpy(file.data() + off + sizeof hw, image.data() + (f.addr - cached_page), f.size);
+    off += sizeof hw + align_up(f.size, 8);
   }
   return file;
 }
@@ -576,6 +639,12 @@ Result<SliceFile> write_slice(const SliceSpec& spec, const runtime::Image& rt, c
   s.regions = L.regions.size();
   for (const RegionPlan& r : L.regions)
     if (r.zero) s.zero_pages += r.size / kSlicePage;
+  std::set<uint64_t> sparse;
+  for (const FillPlan& f : L.fills) {
+    sparse.insert(page_of(f.addr));
+    s.fill_bytes += f.size;
+  }
+  s.sparse_pages = sparse.size();
   for (const SitePlan& site : L.sites) {
     if (site.kind == SiteKind::kInPlace) ++s.in_place_sites;
     if (site.kind == SiteKind::kNear) ++s.near_sites;

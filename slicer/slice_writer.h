@@ -29,9 +29,12 @@
 //    instruction or the one after it (kPcRegs) get PROT_WRITE added so the
 //    runtime can move its breakpoint. Pages of zeros are kept apart from
 //    pages with content (unless a digest range crosses the boundary: the
-//    runtime wants each range inside one region) and all such regions share
-//    one block of zeros at the end of the config block, the size of the
-//    largest.
+//    runtime wants each range inside one region); their regions have no
+//    data in the file (data_off HWS_NO_DATA). A sparse page (options.sparse_pages: its nonzero bytes, in
+//    runs merged across gaps of fewer than kFillGap zeros, cost at most
+//    half a page as fills) counts as a page of zeros, and its runs become
+//    fills; a sparse page that ends up in a region with content (a digest
+//    range crossing) is stored whole.
 //  - Replay table: every call in order except those of in-place sites; with
 //    EndKind::kSyscall the end call is its last entry (runtime/slice_abi.h:
 //    the slice ends at "the ecall of the last replay-table call").
@@ -62,6 +65,9 @@
 namespace hwslice {
 
 inline constexpr uint64_t kSlicePage = HWS_PAGE;
+// Zero bytes between two runs of a sparse page below which the runs are
+// stored as one fill (a fill's header is 16 bytes).
+inline constexpr uint64_t kFillGap = 16;
 // Lowest address the writer maps anything at (vm.mmap_min_addr is 4 KiB to
 // 64 KiB on common kernels).
 inline constexpr uint64_t kMinMapAddr = 0x10000;
@@ -79,6 +85,7 @@ inline constexpr uint64_t kRuntimeLimit = 0x3f00000000;
 struct SliceOptions {
   bool near_stubs = true;        // false: every replayed site becomes a trap site
   bool share_zero_pages = true;  // false: every page has its own data
+  bool sparse_pages = true;      // false: no fills (every page with content is stored whole)
 };
 
 enum class SiteKind { kInPlace, kNear, kTrap };
@@ -107,7 +114,14 @@ struct RegionPlan {
   uint64_t size = 0;
   uint64_t prot = 0;
   uint64_t data_off = 0;  // from the config block
-  bool zero = false;      // all zero: data is the shared zero block
+  bool zero = false;      // all zero (sparse pages: before their fills): no data, data_off HWS_NO_DATA
+};
+
+// A run of a sparse page's content (patches applied), copied in place by
+// the runtime (runtime/slice_abi.h, fill table).
+struct FillPlan {
+  uint64_t addr = 0;
+  uint64_t size = 0;
 };
 
 // Bytes written over program code: site rewrites and the end breakpoint.
@@ -124,6 +138,7 @@ struct SliceLayout {
   std::vector<CodePatch> patches;         // sorted by addr
   std::vector<size_t> replayed;           // indices into spec.syscalls, in order
   std::vector<uint64_t> trap_sites;       // sorted
+  std::vector<FillPlan> fills;            // sorted by addr
 
   uint64_t end_kind = HWS_END_PC_REGS;
   uint64_t end_pc = 0, end_insn = 0, end_insn_len = 0, end_next_pc = 0;
@@ -135,9 +150,9 @@ struct SliceLayout {
 
   // Config block (offsets from config_addr).
   uint64_t regions_off = 0, replay_off = 0, replay_size = 0, trap_sites_off = 0, digest_off = 0;
+  uint64_t fills_off = 0, fills_size = 0;
   uint64_t page_data_off = 0;  // first region's data, 16-byte aligned
-  uint64_t zero_data_off = 0, zero_data_size = 0;  // the shared zero block (last)
-  uint64_t config_size = 0;    // block + tables + page data + zero block
+  uint64_t config_size = 0;    // block + tables + page data
 
   // File.
   uint64_t runtime_file_off = 0, config_file_off = 0, file_size = 0;
@@ -160,7 +175,9 @@ struct SliceSummary {
   uint64_t runtime_base = 0;
   uint64_t config_size = 0;     // config block, tables and page data
   size_t program_pages = 0;
-  size_t zero_pages = 0;        // pages whose data is the shared zero block
+  size_t zero_pages = 0;        // pages without data in the file (sparse ones included)
+  size_t sparse_pages = 0;      // pages whose content comes from fills
+  uint64_t fill_bytes = 0;      // bytes of content in fills
   size_t regions = 0;
   size_t in_place_sites = 0, near_sites = 0, trap_sites = 0;
   size_t stub_pages = 0;

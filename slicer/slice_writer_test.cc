@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <map>
 
 #include "slicer/riscv_encode.h"
 #include "slicer/slice_test_program.h"
@@ -39,14 +40,18 @@ T read_at(const std::vector<uint8_t>& b, uint64_t off) {
   return v;
 }
 
-SliceLayout layout_ok(const SliceSpec& spec, SliceOptions options = {}) {
+// The layout tests below predate sparse pages and check whole pages; sparse
+// pages have tests of their own (SparsePages*).
+constexpr SliceOptions kWholePages{.sparse_pages = false};
+
+SliceLayout layout_ok(const SliceSpec& spec, SliceOptions options = kWholePages) {
   auto l = layout_slice(spec, fake_rt(), options);
   EXPECT_TRUE(l) << l.error().message();
   return l ? *l : SliceLayout{};
 }
 
 std::string layout_error(const SliceSpec& spec) {
-  auto l = layout_slice(spec, fake_rt());
+  auto l = layout_slice(spec, fake_rt(), kWholePages);
   EXPECT_FALSE(l);
   return l ? "" : l.error().message();
 }
@@ -229,36 +234,34 @@ TEST(SliceLayout, HandMadeProgramSitesStubsRegions) {
   EXPECT_EQ(l.far_entry, 0x100000200u);
   EXPECT_EQ(l.entry, 0x100000110u);
 
-  // Config block: header (sizeof(hws_config) = 20 * 8 + 2 * 66 * 8 + 64 =
-  // 0x500), 3 regions (3 * 32 = 0x60), the replay table (3 * 88 + 16 + 8 =
-  // 0x120), no trap sites, 2 ranges (2 * 16 = 0x20): 0x500 + 0x60 + 0x120 +
-  // 0x20 = 0x6a0, already 16-byte aligned, so page data starts there (inside
+  // Config block: header (sizeof(hws_config) = 22 * 8 + 2 * 66 * 8 + 64 =
+  // 0x510), 3 regions (3 * 32 = 0x60), the replay table (3 * 88 + 16 + 8 =
+  // 0x120), no trap sites, 2 ranges (2 * 16 = 0x20): 0x510 + 0x60 + 0x120 +
+  // 0x20 = 0x6b0, already 16-byte aligned, so page data starts there (inside
   // the block's first page, not on a page of its own).
-  EXPECT_EQ(sizeof(hws_config), 0x500u);
-  EXPECT_EQ(l.regions_off, 0x500u);
-  EXPECT_EQ(l.replay_off, 0x560u);
-  EXPECT_EQ(l.trap_sites_off, 0x680u);
-  EXPECT_EQ(l.digest_off, 0x680u);
-  EXPECT_EQ(l.page_data_off, 0x6a0u);
-  // Code + stub region (2 pages), then the data page; the stack page is the
-  // zero block, last.
-  EXPECT_EQ(l.regions[0].data_off, 0x6a0u);
-  EXPECT_EQ(l.regions[1].data_off, 0x26a0u);  // 0x6a0 + 0x2000
-  EXPECT_EQ(l.regions[2].data_off, 0x36a0u);  // 0x26a0 + 0x1000
-  EXPECT_EQ(l.zero_data_off, 0x36a0u);
-  EXPECT_EQ(l.zero_data_size, 0x1000u);
-  EXPECT_EQ(l.config_size, 0x46a0u);
+  EXPECT_EQ(sizeof(hws_config), 0x510u);
+  EXPECT_EQ(l.regions_off, 0x510u);
+  EXPECT_EQ(l.replay_off, 0x570u);
+  EXPECT_EQ(l.trap_sites_off, 0x690u);
+  EXPECT_EQ(l.digest_off, 0x690u);
+  EXPECT_EQ(l.page_data_off, 0x6b0u);
+  // Code + stub region (2 pages), then the data page; the stack page is all
+  // zero: no data.
+  EXPECT_EQ(l.regions[0].data_off, 0x6b0u);
+  EXPECT_EQ(l.regions[1].data_off, 0x26b0u);  // 0x6b0 + 0x2000
+  EXPECT_EQ(l.regions[2].data_off, HWS_NO_DATA);
+  EXPECT_EQ(l.config_size, 0x36b0u);
 
   // File: the runtime (0x1800 bytes) at offset 0, its first
   // HWS_HEADER_RESERVE bytes holding the ELF headers; the config block at
-  // the next page, 0x2000; 0x2000 + 0x46a0 bytes in all.
+  // the next page, 0x2000; 0x2000 + 0x36b0 bytes in all.
   EXPECT_EQ(l.runtime_file_off, 0x0u);
   EXPECT_EQ(l.config_file_off, 0x2000u);
-  EXPECT_EQ(l.file_size, 0x66a0u);
+  EXPECT_EQ(l.file_size, 0x56b0u);
 }
 
 TEST(SliceLayout, FourByteEndAndTrapSites) {
-  const SliceLayout l = layout_ok(make_spec(End::kLoopStore), SliceOptions{.near_stubs = false});
+  const SliceLayout l = layout_ok(make_spec(End::kLoopStore), SliceOptions{.near_stubs = false, .sparse_pages = false});
   EXPECT_EQ(l.end_pc, 0x1005au);
   EXPECT_EQ(l.end_insn, 0x01243823u);
   EXPECT_EQ(l.end_insn_len, 4u);
@@ -293,7 +296,7 @@ TEST(SliceLayout, SyscallEnd) {
   EXPECT_EQ(l.regions[1].addr, 0x11000u);
   EXPECT_EQ(l.regions[1].prot, 7u);
   EXPECT_EQ(l.patches.size(), 5u);
-  auto f = write_slice(spec, fake_rt());
+  auto f = write_slice(spec, fake_rt(), kWholePages);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->summary.replay_entries, 4u);
   EXPECT_EQ(f->summary.replayed_calls, 3u);  // the exit is reached, not applied
@@ -422,7 +425,7 @@ SliceSpec zero_pages_spec() {
   return s;
 }
 
-TEST(SliceLayout, ZeroPagesShareOneBlock) {
+TEST(SliceLayout, ZeroPagesHaveNoData) {
   const SliceLayout l = layout_ok(zero_pages_spec());
   ASSERT_EQ(l.regions.size(), 5u);
   // Code page (r-x + w for the end) first.
@@ -437,29 +440,26 @@ TEST(SliceLayout, ZeroPagesShareOneBlock) {
   EXPECT_FALSE(l.regions[3].zero);
   EXPECT_EQ(l.regions[4].addr, 0x30000u);
   EXPECT_TRUE(l.regions[4].zero);
-  // Page data after the header (0x500) and 5 regions (5 * 32 = 0xa0); no
-  // calls, trap sites or digest ranges: 0x5a0, 16-byte aligned. Content:
-  // code, 0x20000, 0x23000; then the zero block (2 pages).
-  EXPECT_EQ(l.page_data_off, 0x5a0u);
-  EXPECT_EQ(l.regions[0].data_off, 0x5a0u);
-  EXPECT_EQ(l.regions[1].data_off, 0x15a0u);
-  EXPECT_EQ(l.regions[3].data_off, 0x25a0u);
-  EXPECT_EQ(l.zero_data_off, 0x35a0u);
-  EXPECT_EQ(l.zero_data_size, 0x2000u);
-  EXPECT_EQ(l.regions[2].data_off, 0x35a0u);
-  EXPECT_EQ(l.regions[4].data_off, 0x35a0u);
-  EXPECT_EQ(l.config_size, 0x55a0u);
+  // Page data after the header (0x510) and 5 regions (5 * 32 = 0xa0); no
+  // calls, trap sites or digest ranges: 0x5b0, 16-byte aligned. Content:
+  // code, 0x20000, 0x23000; the zero regions have none.
+  EXPECT_EQ(l.page_data_off, 0x5b0u);
+  EXPECT_EQ(l.regions[0].data_off, 0x5b0u);
+  EXPECT_EQ(l.regions[1].data_off, 0x15b0u);
+  EXPECT_EQ(l.regions[3].data_off, 0x25b0u);
+  EXPECT_EQ(l.regions[2].data_off, HWS_NO_DATA);
+  EXPECT_EQ(l.regions[4].data_off, HWS_NO_DATA);
+  EXPECT_EQ(l.config_size, 0x35b0u);
 
-  auto f = write_slice(zero_pages_spec(), fake_rt());
+  auto f = write_slice(zero_pages_spec(), fake_rt(), kWholePages);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->summary.zero_pages, 3u);
   EXPECT_EQ(l.config_file_off, 0x2000u);
-  EXPECT_EQ(l.file_size, 0x75a0u);  // 0x2000 + 0x55a0
+  EXPECT_EQ(l.file_size, 0x55b0u);  // 0x2000 + 0x35b0
   EXPECT_EQ(f->bytes.size(), l.file_size);
   const uint64_t cfg = l.config_file_off;
-  EXPECT_EQ(f->bytes[cfg + 0x15a0 + 100], 0x20);
-  EXPECT_EQ(f->bytes[cfg + 0x25a0 + 100], 0x23);
-  for (uint64_t i = 0; i < 0x2000; ++i) ASSERT_EQ(f->bytes[cfg + 0x35a0 + i], 0) << i;
+  EXPECT_EQ(f->bytes[cfg + 0x15b0 + 100], 0x20);
+  EXPECT_EQ(f->bytes[cfg + 0x25b0 + 100], 0x23);
 }
 
 TEST(SliceLayout, ZeroPagesStayWithContentInsideADigestRange) {
@@ -474,31 +474,129 @@ TEST(SliceLayout, ZeroPagesStayWithContentInsideADigestRange) {
   EXPECT_FALSE(l.regions[1].zero);
   EXPECT_EQ(l.regions[2].addr, 0x22000u);
   EXPECT_TRUE(l.regions[2].zero);
-  EXPECT_EQ(l.zero_data_size, 0x1000u);
   s.digest_ranges = {{0x20000, 0x24000, ""}};  // across all four: one region
   l = layout_ok(s);
   ASSERT_EQ(l.regions.size(), 3u);
   EXPECT_EQ(l.regions[1].size, 0x4000u);
   EXPECT_FALSE(l.regions[1].zero);
-  SliceOptions plain;
+  SliceOptions plain = kWholePages;
   plain.share_zero_pages = false;
   l = layout_ok(zero_pages_spec(), plain);
   ASSERT_EQ(l.regions.size(), 3u);
   EXPECT_EQ(l.regions[1].size, 0x4000u);
-  EXPECT_EQ(l.zero_data_size, 0u);
-  // Header 0x500, 3 regions 0x60, then 6 pages of data: 0x560 + 0x6000.
-  EXPECT_EQ(l.page_data_off, 0x560u);
-  EXPECT_EQ(l.config_size, 0x6560u);
+  // Header 0x510, 3 regions 0x60, then 6 pages of data: 0x570 + 0x6000.
+  EXPECT_EQ(l.page_data_off, 0x570u);
+  EXPECT_EQ(l.config_size, 0x6570u);
+}
+
+// --- Sparse pages --------------------------------------------------------------
+
+// Program memory as the runtime sets it up from a slice file: every region's
+// data copied in place, then the fills (runtime.c map_regions).
+std::map<uint64_t, std::vector<uint8_t>> loaded_pages(const std::vector<uint8_t>& b) {
+  const uint64_t cfg = read_at<Elf64_Phdr>(b, sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr)).p_offset;
+  const auto c = read_at<hws_config>(b, cfg);
+  std::map<uint64_t, std::vector<uint8_t>> mem;
+  for (uint64_t i = 0; i < c.regions_count; ++i) {
+    const auto r = read_at<hws_region>(b, cfg + c.regions_off + i * sizeof(hws_region));
+    for (uint64_t a = 0; a < r.size; a += 4096) {
+      if (r.data_off == HWS_NO_DATA) {
+        mem[r.addr + a].assign(4096, 0);
+        continue;
+      }
+      mem[r.addr + a].assign(b.begin() + static_cast<long>(cfg + r.data_off + a),
+                             b.begin() + static_cast<long>(cfg + r.data_off + a + 4096));
+    }
+  }
+  uint64_t off = cfg + c.fills_off;
+  for (uint64_t i = 0; i < c.fills_count; ++i) {
+    const auto w = read_at<hws_write>(b, off);
+    for (uint64_t k = 0; k < w.size; ++k) mem.at((w.addr + k) & ~4095ull)[(w.addr + k) & 4095] = b[off + 16 + k];
+    off += 16 + (w.size + 7) / 8 * 8;
+  }
+  return mem;
+}
+
+TEST(SliceLayout, SparsePagesBecomeFillsOverTheZeroBlock) {
+  SliceSpec s = zero_pages_spec();
+  SlicePage dense{0x40000, 3, true, true, false, false, std::vector<uint8_t>(4096, 0x5a)};
+  s.pages.push_back(dense);
+  SlicePage runs{0x41000, 3, true, true, false, false, std::vector<uint8_t>(4096, 0)};
+  runs.data[0] = 1;
+  runs.data[15] = 2;  // 14 zeros between: one run 0..15
+  runs.data[40] = 3;  // 24 zeros after 15: a run of its own
+  s.pages.push_back(runs);
+  const SliceLayout l = layout_ok(s, SliceOptions{});
+  // 0x20000..0x24000: two pages of zeros and two with one byte each, one
+  // region of zeros. The code page (nops throughout) stays whole.
+  bool found_20 = false;
+  for (const RegionPlan& r : l.regions) {
+    if (r.addr == 0x20000) {
+      found_20 = true;
+      EXPECT_EQ(r.size, 0x4000u);
+      EXPECT_TRUE(r.zero);
+    }
+    if (r.addr == 0x40000) {
+      EXPECT_EQ(r.size, 0x1000u);  // the dense page: whole, not merged with 0x41000
+      EXPECT_FALSE(r.zero);
+    }
+  }
+  EXPECT_TRUE(found_20);
+  std::vector<std::pair<uint64_t, uint64_t>> fills;
+  for (const FillPlan& f : l.fills) fills.emplace_back(f.addr, f.size);
+  EXPECT_EQ(fills, (std::vector<std::pair<uint64_t, uint64_t>>{{0x20064, 1}, {0x23064, 1}, {0x41000, 16}, {0x41028, 1}}));
+  EXPECT_EQ(l.fills_off, l.digest_off);  // no digest ranges
+  EXPECT_EQ(l.page_data_off, (l.fills_off + l.fills_size + 15) / 16 * 16);
+
+  // The memory the runtime builds is the same with and without fills, the
+  // site rewrites and end breakpoint included; the file is smaller.
+  auto sparse = write_slice(s, fake_rt());
+  auto whole = write_slice(s, fake_rt(), kWholePages);
+  ASSERT_TRUE(sparse && whole);
+  EXPECT_EQ(loaded_pages(sparse->bytes), loaded_pages(whole->bytes));
+  // Three pages of data fewer and one region fewer (0x20000..0x24000 is
+  // one region of zeros), 104 bytes of fills (3 one-byte runs of 16 + 8,
+  // one 16-byte run of 16 + 16), 8 bytes more alignment before page data.
+  EXPECT_EQ(l.fills_size, 104u);
+  EXPECT_EQ(sparse->summary.regions + 1, whole->summary.regions);
+  EXPECT_EQ(whole->bytes.size() - sparse->bytes.size(), 3 * 4096u + 32 - 104 - 8);
+  EXPECT_EQ(sparse->summary.sparse_pages, 3u);  // 0x20000, 0x23000, 0x41000
+  EXPECT_EQ(sparse->summary.fill_bytes, 19u);
+}
+
+TEST(SliceLayout, SparsePageCrossedByADigestRangeIsStoredWhole) {
+  SliceSpec s = zero_pages_spec();
+  SlicePage dense{0x24000, 3, true, true, false, false, std::vector<uint8_t>(4096, 0x5a)};
+  s.pages.insert(s.pages.begin() + 5, dense);  // after 0x23000, before 0x30000
+  // 0x20000..0x24000 is a zero region with fills; a digest range across
+  // 0x24000 puts it and the dense page in one region with content.
+  SliceLayout l = layout_ok(s, SliceOptions{});
+  EXPECT_EQ(l.fills.size(), 2u);
+  s.digest_ranges = {{0x23800, 0x24800, ""}};
+  l = layout_ok(s, SliceOptions{});
+  EXPECT_TRUE(l.fills.empty());
+  bool found = false;
+  for (const RegionPlan& r : l.regions)
+    if (r.addr == 0x20000) {
+      found = true;
+      EXPECT_EQ(r.size, 0x5000u);
+      EXPECT_FALSE(r.zero);
+    }
+  EXPECT_TRUE(found);
+  auto f = write_slice(s, fake_rt());
+  auto w = write_slice(s, fake_rt(), kWholePages);
+  ASSERT_TRUE(f && w);
+  EXPECT_EQ(loaded_pages(f->bytes), loaded_pages(w->bytes));
 }
 
 // --- Runtime base ------------------------------------------------------------
 
 TEST(SliceLayout, RuntimeBaseAvoidsMappingsPagesAndStubs) {
   SliceSpec s = make_spec(End::kLoopAdd);
-  // Runtime memory (0x3000) + config block (0x46a0, see
-  // HandMadeProgramSitesStubsRegions): 0x76a0 bytes, 8 pages once mapped.
-  const uint64_t need = 0x3000 + 0x46a0;
-  const uint64_t need_pages = 0x8000;
+  // Runtime memory (0x3000) + config block (0x36b0, see
+  // HandMadeProgramSitesStubsRegions): 0x66b0 bytes, 7 pages once mapped.
+  const uint64_t need = 0x3000 + 0x36b0;
+  const uint64_t need_pages = 0x7000;
   s.mappings.push_back({0x100000000, 0x100004800, "/lib/x.so"});  // end rounds up to 0x100005000
   EXPECT_EQ(layout_ok(s).runtime_base, 0x100005000u);
   // A gap of exactly the pages `need` takes is used; one page less is not.
@@ -506,8 +604,8 @@ TEST(SliceLayout, RuntimeBaseAvoidsMappingsPagesAndStubs) {
   EXPECT_EQ(layout_ok(s).runtime_base, 0x100005000u);
   s.mappings.back().start -= 0x1000;
   EXPECT_EQ(layout_ok(s).runtime_base, 0x100020000u);
-  // ... and a mapping starting inside need's last page (0x10000c6a0 rounds
-  // down to 0x10000c000) blocks it too.
+  // ... and a mapping starting inside need's last page (0x10000b6b0 rounds
+  // down to 0x10000b000) blocks it too.
   s.mappings.back().start = 0x100005000 + need;
   EXPECT_EQ(layout_ok(s).runtime_base, 0x100020000u);
   // Preferred window full: above 128 GiB next.
@@ -519,8 +617,8 @@ TEST(SliceLayout, RuntimeBaseAvoidsMappingsPagesAndStubs) {
   EXPECT_EQ(layout_ok(s).runtime_base, 0x12000u);
   s.mappings.push_back({0x12000, 0x100000000, "low"});
   const std::string err = layout_error(s);
-  // need = 0x76a0 = 30368 bytes.
-  EXPECT_EQ(err, "no hole of 30368 bytes below 0x3f00000000 for the runtime and config block");
+  // need = 0x66b0 = 26288 bytes.
+  EXPECT_EQ(err, "no hole of 26288 bytes below 0x3f00000000 for the runtime and config block");
 }
 
 // --- Errors --------------------------------------------------------------------
@@ -648,7 +746,7 @@ TEST(SliceConfig, EveryField) {
   const SliceLayout l = layout_ok(spec);
   const hws_config c = make_config(spec, l);
   EXPECT_EQ(c.magic, HWS_MAGIC);
-  EXPECT_EQ(c.version, 2u);
+  EXPECT_EQ(c.version, 3u);
   EXPECT_EQ(c.flags, HWS_F_EXACT);
   EXPECT_EQ(c.start, 1000u);
   EXPECT_EQ(c.end, 1030u);
@@ -662,6 +760,8 @@ TEST(SliceConfig, EveryField) {
   EXPECT_EQ(c.digest_off, l.digest_off);
   EXPECT_EQ(c.digest_count, 2u);
   EXPECT_EQ(c.expected_digest, spec.digest);
+  EXPECT_EQ(c.fills_off, l.fills_off);
+  EXPECT_EQ(c.fills_count, 0u);  // whole pages
   EXPECT_EQ(c.end_kind, HWS_END_PC_REGS);
   EXPECT_EQ(c.end_pc, 0x10058u);
   EXPECT_EQ(c.end_insn, 0x9952u);
@@ -702,13 +802,13 @@ TEST(SliceConfig, EveryField) {
 
 TEST(SliceFileBytes, ElfHeadersAndSegments) {
   // Layout worked out in HandMadeProgramSitesStubsRegions: the runtime
-  // (0x1800 bytes) at file offset 0, the config block (0x46a0 bytes) at
+  // (0x1800 bytes) at file offset 0, the config block (0x36b0 bytes) at
   // 0x2000.
   const SliceSpec spec = make_spec(End::kLoopAdd);
-  auto f = write_slice(spec, fake_rt());
+  auto f = write_slice(spec, fake_rt(), kWholePages);
   ASSERT_TRUE(f) << f.error().message();
   const std::vector<uint8_t>& b = f->bytes;
-  ASSERT_EQ(b.size(), 0x66a0u);
+  ASSERT_EQ(b.size(), 0x56b0u);
   const auto eh = read_at<Elf64_Ehdr>(b, 0);
   EXPECT_EQ(std::memcmp(eh.e_ident, "\x7f" "ELF\x02\x01\x01\x00", 8), 0);
   EXPECT_EQ(eh.e_type, ET_EXEC);
@@ -731,8 +831,8 @@ TEST(SliceFileBytes, ElfHeadersAndSegments) {
   EXPECT_EQ(cfg.p_flags, PF_R);
   EXPECT_EQ(cfg.p_offset, 0x2000u);  // 0x1800 rounded up to a page
   EXPECT_EQ(cfg.p_vaddr, 0x100003000u);
-  EXPECT_EQ(cfg.p_filesz, 0x46a0u);
-  EXPECT_EQ(cfg.p_memsz, 0x46a0u);
+  EXPECT_EQ(cfg.p_filesz, 0x36b0u);
+  EXPECT_EQ(cfg.p_memsz, 0x36b0u);
   EXPECT_EQ(cfg.p_align, 0x1000u);
   const auto stack = read_at<Elf64_Phdr>(b, 64 + 112);
   EXPECT_EQ(stack.p_type, PT_GNU_STACK);
@@ -757,9 +857,9 @@ TEST(SliceFileBytes, ElfHeadersAndSegments) {
   for (size_t i = 0x1800; i < 0x2000; ++i) ASSERT_EQ(b[i], 0) << i;
 
   const SliceSummary& s = f->summary;
-  EXPECT_EQ(s.file_size, 0x66a0u);
+  EXPECT_EQ(s.file_size, 0x56b0u);
   EXPECT_EQ(s.runtime_base, 0x100000000u);
-  EXPECT_EQ(s.config_size, 0x46a0u);
+  EXPECT_EQ(s.config_size, 0x36b0u);
   EXPECT_EQ(s.program_pages, 3u);
   EXPECT_EQ(s.regions, 3u);
   EXPECT_EQ(s.in_place_sites, 1u);
@@ -774,7 +874,7 @@ TEST(SliceFileBytes, ElfHeadersAndSegments) {
 
 TEST(SliceFileBytes, ConfigTablesAndPageData) {
   const SliceSpec spec = make_spec(End::kLoopAdd);
-  auto f = write_slice(spec, fake_rt());
+  auto f = write_slice(spec, fake_rt(), kWholePages);
   ASSERT_TRUE(f) << f.error().message();
   const std::vector<uint8_t>& b = f->bytes;
   const uint64_t cfg = 0x2000;  // the runtime's 0x1800 file bytes rounded up to a page
@@ -786,16 +886,16 @@ TEST(SliceFileBytes, ConfigTablesAndPageData) {
   EXPECT_EQ(r0.addr, 0x10000u);
   EXPECT_EQ(r0.size, 0x2000u);
   EXPECT_EQ(r0.prot, 7u);
-  // Page data right after the digest table (0x6a0, see
+  // Page data right after the digest table (0x6b0, see
   // HandMadeProgramSitesStubsRegions): 16-byte aligned, not page aligned.
-  EXPECT_EQ(r0.data_off, 0x6a0u);
+  EXPECT_EQ(r0.data_off, 0x6b0u);
   const auto r1 = read_at<hws_region>(b, cfg + c.regions_off + 32);
   EXPECT_EQ(r1.addr, 0x20000u);
-  EXPECT_EQ(r1.data_off, 0x26a0u);
+  EXPECT_EQ(r1.data_off, 0x26b0u);
   const auto r2 = read_at<hws_region>(b, cfg + c.regions_off + 64);
   EXPECT_EQ(r2.addr, 0x7ff000u);
-  EXPECT_EQ(r2.data_off, 0x36a0u);
-  for (const hws_region& r : {r0, r1, r2}) {
+  EXPECT_EQ(r2.data_off, HWS_NO_DATA);  // the stack page: all zero
+  for (const hws_region& r : {r0, r1}) {
     EXPECT_EQ(r.data_off % 16, 0u) << std::hex << r.addr;
     EXPECT_NE(r.data_off % 0x1000, 0u) << std::hex << r.addr;
   }
@@ -861,16 +961,16 @@ TEST(SliceFileBytes, ConfigTablesAndPageData) {
   }
   for (size_t i = 3 * 56; i < 4096; ++i) ASSERT_EQ(b[stubs + i], 0) << i;
 
-  // Data and stack pages as recorded at the start; the stack page (zeros)
-  // is the zero block, which ends the file.
-  EXPECT_EQ(std::vector<uint8_t>(b.begin() + cfg + 0x26a0, b.begin() + cfg + 0x36a0), test_program::data_page());
-  EXPECT_EQ(std::vector<uint8_t>(b.begin() + cfg + 0x36a0, b.begin() + cfg + 0x46a0), test_program::stack_page());
-  EXPECT_EQ(b.size(), cfg + 0x46a0);
+  // The data page as recorded at the start, which ends the file; the stack
+  // page (zeros) has no data.
+  EXPECT_EQ(std::vector<uint8_t>(b.begin() + cfg + 0x26b0, b.begin() + cfg + 0x36b0), test_program::data_page());
+  EXPECT_EQ(test_program::stack_page(), std::vector<uint8_t>(4096, 0));
+  EXPECT_EQ(b.size(), cfg + 0x36b0);
 }
 
 TEST(SliceFileBytes, TrapSiteTableAndFourByteEnd) {
   const SliceSpec spec = make_spec(End::kLoopStore);
-  auto f = write_slice(spec, fake_rt(), SliceOptions{.near_stubs = false});
+  auto f = write_slice(spec, fake_rt(), SliceOptions{.near_stubs = false, .sparse_pages = false});
   ASSERT_TRUE(f) << f.error().message();
   const std::vector<uint8_t>& b = f->bytes;
   const uint64_t cfg = 0x2000;  // the runtime's 0x1800 file bytes rounded up to a page
@@ -879,13 +979,13 @@ TEST(SliceFileBytes, TrapSiteTableAndFourByteEnd) {
   EXPECT_EQ(read_at<uint64_t>(b, cfg + c.trap_sites_off), 0x10010u);
   EXPECT_EQ(read_at<uint64_t>(b, cfg + c.trap_sites_off + 8), 0x10030u);
   EXPECT_EQ(read_at<uint64_t>(b, cfg + c.trap_sites_off + 16), 0x1004cu);
-  // Header 0x500, 3 regions (code r-x+w, data, stack; no stub page) 0x60,
-  // replay table 0x120, 3 trap sites 0x18, 2 ranges 0x20: 0x6b8, rounded up
-  // to 16: page data at 0x6c0.
-  EXPECT_EQ(c.trap_sites_off, 0x680u);
-  EXPECT_EQ(c.digest_off, 0x698u);
+  // Header 0x510, 3 regions (code r-x+w, data, stack; no stub page) 0x60,
+  // replay table 0x120, 3 trap sites 0x18, 2 ranges 0x20: 0x6c8, rounded up
+  // to 16: page data at 0x6d0.
+  EXPECT_EQ(c.trap_sites_off, 0x690u);
+  EXPECT_EQ(c.digest_off, 0x6a8u);
   const uint64_t code_off = read_at<hws_region>(b, cfg + c.regions_off).data_off;
-  EXPECT_EQ(code_off, 0x6c0u);
+  EXPECT_EQ(code_off, 0x6d0u);
   const uint64_t code = cfg + code_off;
   EXPECT_EQ(read_at<uint32_t>(b, code + 0x10), 0x00100073u);
   EXPECT_EQ(read_at<uint32_t>(b, code + 0x5a), 0x00100073u);  // ebreak at the 4-byte end

@@ -43,6 +43,19 @@ Result<riscv::Instruction> decode_at(Tracee& tracee, const riscv::Decoder& decod
   return decoder.decode(b, 4, pc);
 }
 
+bool can_end_slice_at(Tracee& tracee, const riscv::Decoder& decoder, uint64_t pc) {
+  uint64_t at = pc;
+  for (int i = 0; i < 16; ++i) {
+    auto decoded = decode_at(tracee, decoder, at);
+    if (!decoded || decoded->length == 0) return false;
+    if (decoded->flow == riscv::Flow::kStoreConditional) return false;
+    if (i == 0 && decoded->flow != riscv::Flow::kNext) return false;
+    if (decoded->flow != riscv::Flow::kNext) return true;
+    at += decoded->length;
+  }
+  return true;
+}
+
 Status step_straight_line(Tracee& tracee, bool compressed) {
   auto regs = tracee.regs();
   if (!regs) return regs.error();

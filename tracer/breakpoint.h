@@ -48,6 +48,13 @@ Result<unsigned> instruction_length_at(Tracee& tracee, RemoteAddr pc);
 // bytes cannot be read; a result of length 0 when they are no instruction.
 Result<riscv::Instruction> decode_at(Tracee& tracee, const riscv::Decoder& decoder, uint64_t pc);
 
+// The instruction at `pc` can carry a slice's end breakpoint
+// (docs/slices.md, "end point"): it falls through (no branch, jump or
+// ecall), and no sc follows before the next control transfer (an lr/sc
+// sequence must not be interrupted by a trap). False when the bytes cannot
+// be read or decoded.
+bool can_end_slice_at(Tracee& tracee, const riscv::Decoder& decoder, uint64_t pc);
+
 // Executes exactly one instruction that is known not to change control flow
 // (the caller decides; branch-aware stepping builds on this with a decoder):
 // breakpoint at pc + length, continue, expect the SIGTRAP there.

@@ -20,6 +20,7 @@
 #include "tracer/page_tracker.h"
 #include "tracer/perf_counter.h"
 #include "tracer/riscv_decoder.h"
+#include "tracer/slice_capture.h"
 #include "tracer/syscall_tracer.h"
 #include "tracer/tracee.h"
 #include "tracer/vdso_patch.h"
@@ -27,7 +28,7 @@
 namespace hwslice {
 namespace {
 
-constexpr long kSysWrite = 64, kSysWritev = 66, kSysExit = 93, kSysExitGroup = 94;
+constexpr long kSysExit = 93, kSysExitGroup = 94;
 constexpr int64_t kErestartsys = -512, kErestartnohand = -514;
 // The rate assumed at least, in user instructions per second: measured rates
 // include the kernel's work at each stop, and an underestimate makes the
@@ -35,40 +36,6 @@ constexpr int64_t kErestartsys = -512, kErestartnohand = -514;
 constexpr double kMinRate = 5e8;
 // How much of the stack above sp the end point compares (record_end_stack).
 constexpr uint64_t kEndStackBytes = 4096;
-
-// Reads the written pages at the end point and digests them the way the
-// runtime does (runtime/slice_abi.h: per range, address, size, content).
-Result<std::pair<std::vector<AddressRange>, uint64_t>> digest_pages(
-    Tracee& t, const std::vector<uint64_t>& pages, const std::vector<std::pair<uint64_t, uint64_t>>& async) {
-  // One range per page: a range never spans pages of different protections
-  // (the slice maps those as separate regions).
-  // Areas the kernel rewrites on its own (rseq) are left out.
-  std::vector<AddressRange> ranges;
-  for (uint64_t p : pages) {
-    uint64_t at = p;
-    for (auto [a, len] : async)
-      if (a < p + kPageSize && a + len > at) {
-        if (a > at) ranges.push_back(AddressRange{at, a, ""});
-        at = std::max(at, a + len);
-      }
-    if (at < p + kPageSize) ranges.push_back(AddressRange{at, p + kPageSize, ""});
-  }
-  // A page the program unmapped before the end is left out (nothing to
-  // compare it with).
-  uint64_t h = HWS_FNV_OFFSET;
-  std::vector<uint8_t> buf;
-  std::vector<AddressRange> kept;
-  for (const AddressRange& r : ranges) {
-    const uint64_t size = r.end - r.start;
-    buf.resize(size);
-    if (!t.read(RemoteAddr(r.start), buf.data(), size)) continue;
-    h = hws_fnv1a(h, reinterpret_cast<const unsigned char*>(&r.start), 8);
-    h = hws_fnv1a(h, reinterpret_cast<const unsigned char*>(&size), 8);
-    h = hws_fnv1a(h, buf.data(), size);
-    kept.push_back(r);
-  }
-  return std::make_pair(std::move(kept), h);
-}
 
 // True when the task is running or runnable ("R" in /proc/<pid>/stat): a
 // stop requested then never interrupts a blocking call (those sleep, "S" or
@@ -174,25 +141,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     }
     if (!recording_) return true;
     HWSLICE_TRY(pages_.after_call(rec));
-    if ((rec.nr == kSysWrite || rec.nr == kSysWritev) && (rec.args[0] == 1 || rec.args[0] == 2) && ret > 0) {
-      std::vector<uint8_t>& out = rec.args[0] == 1 ? spec_.stdout_bytes : spec_.stderr_bytes;
-      if (rec.nr == kSysWrite) {
-        const size_t at = out.size();
-        out.resize(at + static_cast<size_t>(ret));
-        HWSLICE_TRY(t_.read(RemoteAddr(rec.args[1]), out.data() + at, static_cast<size_t>(ret)));
-      } else {
-        std::vector<iovec> iov(std::min<uint64_t>(rec.args[2], 1024));
-        HWSLICE_TRY(t_.read(RemoteAddr(rec.args[1]), iov.data(), iov.size() * sizeof(iovec)));
-        uint64_t left = static_cast<uint64_t>(ret);
-        for (const iovec& v : iov) {
-          const size_t n = std::min<uint64_t>(left, v.iov_len);
-          const size_t at = out.size();
-          out.resize(at + n);
-          HWSLICE_TRY(t_.read(RemoteAddr(reinterpret_cast<uint64_t>(v.iov_base)), out.data() + at, n));
-          left -= n;
-        }
-      }
-    }
+    if (auto echoed = capture_echo(t_, rec, spec_); !echoed) return echoed.error();
     return true;
   }
 
@@ -304,23 +253,6 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
   }
 
 
-  // The instruction at pc can carry the end breakpoint: it falls through,
-  // and no sc follows before the next control transfer (an lr/sc sequence
-  // must not be interrupted by a trap).
-  bool suitable_end(uint64_t pc) {
-    uint64_t at = pc;
-    for (int i = 0; i < 16; ++i) {
-      auto decoded = decode_at(t_, decoder_, at);
-      if (!decoded || decoded->length == 0) return false;
-      const riscv::Instruction& insn = *decoded;
-      if (insn.flow == riscv::Flow::kStoreConditional) return false;
-      if (i == 0 && insn.flow != riscv::Flow::kNext) return false;
-      if (insn.flow != riscv::Flow::kNext) return true;
-      at += insn.length;
-    }
-    return true;
-  }
-
   Status start_interval(uint64_t at) {
     spec_ = SliceSpec{};
     spec_done_ = false;
@@ -379,7 +311,10 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
             pages.push_back(std::move(z));
           }
     std::sort(pages.begin(), pages.end(), [](const SlicePage& a, const SlicePage& b) { return a.addr < b.addr; });
-    if (kind == SliceSpec::EndKind::kPcRegs) record_end_stack(end_regs.ints[2], pages);
+    // A loop can repeat its registers at the end pc while its state differs in
+    // its stack frames (printf's internals, line after line): the end compares
+    // the stack above sp too.
+    if (kind == SliceSpec::EndKind::kPcRegs) record_end_stack(t_, end_regs.ints[2], pages, kEndStackBytes, spec_);
     end_regs.icount = at;
     spec_.end = at;
     spec_.end_regs = end_regs;
@@ -396,25 +331,6 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     return ok_status();
   }
 
-  // The stack above sp at the end point, as far as the slice's pages go
-  // (at most kEndStackBytes): a loop can repeat its registers at the end pc
-  // while its state differs in its stack frames (printf's internals, line
-  // after line), so the slice's end compares these bytes too.
-  void record_end_stack(uint64_t sp, const std::vector<SlicePage>& pages) {
-    auto in_slice = [&](uint64_t page) {
-      auto it = std::lower_bound(pages.begin(), pages.end(), page,
-                                 [](const SlicePage& p, uint64_t a) { return p.addr < a; });
-      return it != pages.end() && it->addr == page;
-    };
-    uint64_t len = 0;
-    while (len < kEndStackBytes && in_slice((sp + len) & ~(kPageSize - 1)))
-      len = std::min<uint64_t>(kEndStackBytes, ((sp + len) & ~(kPageSize - 1)) + kPageSize - sp);
-    std::vector<uint8_t> bytes(len);
-    if (len && !t_.read(RemoteAddr(sp), bytes.data(), len)) len = 0;
-    spec_.end_stack_len = len;
-    spec_.end_stack_hash = len ? hws_fnv1a(HWS_FNV_OFFSET, bytes.data(), len) : 0;
-  }
-
   // A stop where an interval may end or start.
   Status at_stop() {
     auto pos = position();
@@ -424,7 +340,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     auto regs = position_regs(*pos);
     if (!regs) return regs.error();
     if (recording_) {
-      if (!suitable_end(regs->pc)) {  // the next stop will do
+      if (!can_end_slice_at(t_, decoder_, regs->pc)) {  // the next stop will do
         if (debug_) std::fprintf(stderr, "hwslice: debug: pc %llx at %llu cannot end an interval\n",
                                  static_cast<unsigned long long>(regs->pc), static_cast<unsigned long long>(*pos));
         return ok_status();

@@ -58,6 +58,10 @@ struct MemoryOperand {
   unsigned base = 0;   // register holding the base address
   int64_t offset = 0;
   unsigned size = 0;   // bytes: 1, 2, 4, 8 or 16
+  // Loads: the destination register (integer, or FP when fp), which holds
+  // the loaded bytes afterwards (x0: discarded).
+  unsigned rd = 0;
+  bool fp = false;
 };
 MemoryOperand memory_operand(uint32_t bits);
 inline MemAccess memory_access(uint32_t bits) { return memory_operand(bits).kind; }

@@ -117,5 +117,35 @@ TEST(RiscvIsaTest, MemoryOperandsOfEveryScalarFormat) {
   EXPECT_FALSE(memory_operand(0x02057007).described);
 }
 
+// A load's destination register holds the loaded bytes afterwards (step mode
+// reads them there when the memory cannot be read through ptrace).
+TEST(RiscvIsaTest, LoadDestinations) {
+  struct Case {
+    uint32_t word;
+    unsigned rd;
+    bool fp;
+  };
+  const Case cases[] = {
+      {0xfe843503, 10, false},  // ld a0,-24(s0)
+      {0x00764583, 11, false},  // lbu a1,7(a2)
+      {0x01053507, 10, true},   // fld fa0,16(a0)
+      {0x2908, 10, true},       // c.fld fa0,16(a0)
+      {0x41a8, 10, false},      // c.lw a0,64(a1)
+      {0x7fe4, 9, false},       // c.ld s1,248(a5)
+      {0x557e, 10, false},      // c.lwsp a0,252(sp)
+      {0x70fe, 1, false},       // c.ldsp ra,504(sp)
+      {0x81e8, 10, false},      // c.lbu a0,3(a1)   (Zcb)
+      {0x864c, 11, false},      // c.lh a1,0(a2)    (Zcb)
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(::testing::Message() << std::hex << c.word);
+    const MemoryOperand m = memory_operand(c.word);
+    EXPECT_EQ(m.kind, MemAccess::kLoad);
+    EXPECT_EQ(m.rd, c.rd);
+    EXPECT_EQ(m.fp, c.fp);
+  }
+  EXPECT_EQ(memory_operand(0xe408).rd, 0u);  // c.sd a0,8(s0): a store has none
+}
+
 }  // namespace
 }  // namespace hwslice::riscv

@@ -4,6 +4,7 @@
 #include <sys/ptrace.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -23,6 +24,7 @@ namespace {
 
 // Calls step mode refuses before they run (see the header).
 constexpr long kSysClone = 220, kSysExecve = 221, kSysExecveat = 281, kSysClone3 = 435;
+constexpr long kSysExit = 93, kSysExitGroup = 94;
 // The ISA's constrained LR/SC loops are at most 16 instructions.
 constexpr unsigned kMaxLrScInstructions = 16;
 // Progress is reported every this many instructions.
@@ -65,7 +67,9 @@ class StepTracer final : public SyscallHooks, public TraceSink {
   void on_exit_stop() override { out_.on_exit_stop(); }
 
   // ---- SyscallHooks
-  Status before_call(long nr, const std::array<uint64_t, 6>&, uint64_t) override {
+  Status before_call(long nr, const std::array<uint64_t, 6>& args, uint64_t pc) override {
+    if (o_.observer && (nr == kSysExit || nr == kSysExitGroup))
+      HWSLICE_TRY(o_.observer->at_exit_call(t_, count_, nr, args, pc));
     if (nr == kSysExecve || nr == kSysExecveat)
       return Error("step mode follows one program image: the program calls " + sys::display_name(nr) + " at " +
                    std::to_string(count_) + " instructions");
@@ -76,6 +80,7 @@ class StepTracer final : public SyscallHooks, public TraceSink {
   }
 
   Result<bool> after_call(SyscallRecord& rec) override {
+    if (o_.observer) HWSLICE_TRY(o_.observer->after_call(t_, rec));
     // A call that does not return to the instruction after its ecall
     // (rt_sigreturn) completes its step here: the breakpoint is never hit.
     if (step_ && step_->syscall && rec.pc == step_->insns.front().pc) {
@@ -101,6 +106,7 @@ class StepTracer final : public SyscallHooks, public TraceSink {
       }
     }
     // The program's own signal: delivered; a handler runs unstepped.
+    if (o_.observer) HWSLICE_TRY(o_.observer->on_program_signal(t_, count_, sig));
     if (step_) summary_.exact = false;
     return false;
   }
@@ -113,6 +119,9 @@ class StepTracer final : public SyscallHooks, public TraceSink {
       if (o_.progress && count_ >= next_progress_) {
         o_.progress(count_);
         next_progress_ = count_ + kProgressEvery;
+      }
+      if (o_.observer) {
+        HWSLICE_TRY(o_.observer->before_instruction(t_, count_));
       }
       if (!regs_) {
         auto r = t_.regs();
@@ -160,6 +169,7 @@ class StepTracer final : public SyscallHooks, public TraceSink {
     bool syscall = false;
     std::vector<Pending> stores;           // written bytes to read after the step
     std::vector<AccessRecord> early_reads;  // LR/SC: the lr's read, emitted with the unit
+    std::optional<Pending> late_read;      // a load ptrace could not read: from its register
   };
 
   Result<riscv::Instruction> decode(uint64_t pc) {
@@ -229,8 +239,13 @@ class StepTracer final : public SyscallHooks, public TraceSink {
     // sequence (its lr's pair already broken: written only if it succeeds).
     const riscv::MemAccess kind = insn.mem.kind;
     const bool sc = insn.flow == riscv::Flow::kStoreConditional;
-    if (kind == riscv::MemAccess::kLoad || (kind == riscv::MemAccess::kAtomic && !sc))
-      emit_access(read_access(false, addr, insn.mem.size), insn.mem.size);
+    if (kind == riscv::MemAccess::kLoad || (kind == riscv::MemAccess::kAtomic && !sc)) {
+      AccessRecord r = read_access(false, addr, insn.mem.size);
+      if (r.data.empty() && kind == riscv::MemAccess::kLoad && insn.mem.rd != 0 && insn.mem.size <= 8)
+        step_->late_read = Pending{false, addr, insn.mem.size};
+      else
+        emit_access(std::move(r), insn.mem.size);
+    }
     if (kind == riscv::MemAccess::kStore || kind == riscv::MemAccess::kAtomic)
       step_->stores.push_back({true, addr, insn.mem.size});
     const uint64_t next = insn.pc + insn.length;
@@ -297,6 +312,23 @@ class StepTracer final : public SyscallHooks, public TraceSink {
         if (s.insns[i].flow == riscv::Flow::kStoreConditional) sc_ok = regs->x(s.insns[i].rd) == 0;
       }
       if (!sc_ok) s.stores.clear();
+    } else if (s.late_read) {
+      // The loaded bytes, from the destination register (little-endian, the
+      // low `size` bytes whatever the extension).
+      const riscv::MemoryOperand& m = s.insns[0].mem;
+      uint64_t value = 0;
+      if (m.fp) {
+        auto f = t_.fp_regs();
+        if (!f) return f.error();
+        value = f->f[m.rd];
+      } else {
+        auto regs = t_.regs();
+        if (!regs) return regs.error();
+        value = regs->x(m.rd);
+      }
+      AccessRecord r{false, s.late_read->addr, std::vector<uint8_t>(s.late_read->size)};
+      std::memcpy(r.data.data(), &value, r.data.size());
+      emit_access(std::move(r), s.late_read->size);
     } else if (s.insns[0].flow == riscv::Flow::kStoreConditional) {
       // An sc on its own (its lr's reservation already gone): a write only
       // if it succeeded.

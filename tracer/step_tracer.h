@@ -31,6 +31,9 @@
 //    fork/clone (a child would inherit the step's breakpoint), an ebreak of
 //    the program's own, and memory accesses that are not a (base + offset,
 //    size) pair (vector and cache-block accesses).
+//  - A load from memory ptrace cannot read (the vDSO's data page, [vvar])
+//    gets its `read` record after the step, with the bytes taken from the
+//    destination register; only a load into x0 keeps empty data.
 //  - No breakpoint is left behind; on any error the program is killed.
 #pragma once
 
@@ -47,6 +50,30 @@
 
 namespace hwslice {
 
+class Tracee;
+
+// Lets a client act at instruction boundaries of a step trace (step-mode
+// slicing, tracer/step_slicer.h). Each call has the tracee stopped with no
+// breakpoint of the step in place, except at_exit_call (the exit call's
+// step is under way; its breakpoint follows the ecall). An Error stops
+// tracing and kills the program.
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  // Before the instruction at position `count` (instructions done so far).
+  virtual Status before_instruction(Tracee& t, uint64_t count) = 0;
+  // After a syscall, before its record goes to the sink (`rec` may gain
+  // writes: memory the call replaced).
+  virtual Status after_call(Tracee& t, SyscallRecord& rec) = 0;
+  // At the entry of exit or exit_group, whose ecall at `pc` is instruction
+  // number `count` (not counted: the program ends there).
+  virtual Status at_exit_call(Tracee& t, uint64_t count, long nr, const std::array<uint64_t, 6>& args,
+                              uint64_t pc) = 0;
+  // A signal of the program's own is about to be delivered (its handler
+  // runs unstepped).
+  virtual Status on_program_signal(Tracee& t, uint64_t count, int sig) = 0;
+};
+
 struct StepOptions {
   std::vector<std::string> argv;
   uint64_t interval = 0;  // N; 0: no interval records
@@ -55,6 +82,7 @@ struct StepOptions {
   const std::atomic<bool>* interrupted = nullptr;
   // Called now and then with the instructions stepped so far.
   std::function<void(uint64_t instructions)> progress;
+  StepObserver* observer = nullptr;
 };
 
 struct StepSummary {
