@@ -763,7 +763,15 @@ static void map_regions(void) {
                   HWS_MAP_FIXED | HWS_MAP_PRIVATE | HWS_MAP_ANONYMOUS, -1, 0);
     if ((uint64_t)m != r->addr) setup_error("mmap failed for region ", r->addr, kHex);
     /* A fresh anonymous mapping is all zero: regions without data need no copy. */
-    if (r->data_off != HWS_NO_DATA) memcpy((void*)(uintptr_t)r->addr, (const char*)cfg + r->data_off, r->size);
+    if (r->data_off != HWS_NO_DATA) {
+      memcpy((void*)(uintptr_t)r->addr, (const char*)cfg + r->data_off, r->size);
+    } else {
+      /* Still write each page once: a page's first write is a fault the
+       * kernel handles on its own, and taken by an sc it clears the
+       * reservation (the sc fails once, the slice retires more
+       * instructions than recorded). Copied pages are written anyway. */
+      for (uint64_t a = r->addr; a < r->addr + r->size; a += HWS_PAGE) *(volatile unsigned char*)(uintptr_t)a = 0;
+    }
     /* Fills are sorted by address, as regions are: those of this region
      * come next. */
     while (fills_left > 0) {

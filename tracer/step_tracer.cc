@@ -112,6 +112,14 @@ class StepTracer final : public SyscallHooks, public TraceSink {
   }
 
   Status before_resume() override {
+    if (at_exec_) {
+      // The first stop is the exec event, inside execve: the registers are
+      // not the program's yet (a0 reads -ENOSYS until the call returns 0).
+      // Stepping starts at the execve's exit stop, with the registers the
+      // first instruction sees.
+      at_exec_ = false;
+      return ok_status();
+    }
     if (step_ || !t_.alive()) return ok_status();  // a step is under way (syscall or signal stop)
     while (true) {
       if (o_.interrupted && o_.interrupted->load()) return Error("interrupted");
@@ -364,6 +372,7 @@ class StepTracer final : public SyscallHooks, public TraceSink {
   bool compressed_;
   std::unique_ptr<PerfCounter> counter_;
   std::optional<Step> step_;
+  bool at_exec_ = true;
   std::optional<riscv::IntRegisters> regs_;  // valid between a trap and the next resume
   TouchedPages pages_;
   std::vector<uint8_t> page_buf_;
