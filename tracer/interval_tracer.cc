@@ -28,7 +28,7 @@
 namespace hwslice {
 namespace {
 
-constexpr long kSysExit = 93, kSysExitGroup = 94;
+using riscv::kSysExit, riscv::kSysExitGroup;
 constexpr int64_t kErestartsys = -512, kErestartnohand = -514;
 // The rate assumed at least, in user instructions per second: measured rates
 // include the kernel's work at each stop, and an underestimate makes the
@@ -104,20 +104,12 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       if (!recording_) return ok_status();
       // The last interval ends at the exit call (not replayed; the slice
       // ends where the program would have exited).
-      SyscallRecord end;
-      end.index = summary_.syscalls;
-      end.nr = nr;
-      end.name = nr == kSysExit ? "exit" : "exit_group";
-      end.args = args;
-      end.pc = pc;
-      spec_.syscalls.push_back(end);
       auto count = position();
       if (!count) return count.error();
       // The counter has seen the ecall by its entry stop.
       auto regs = position_regs(*count - 1);
       if (!regs) return regs.error();
-      regs->pc = pc;
-      regs->ints[10] = args[0];  // a0 reads -ENOSYS at the entry stop
+      end_at_exit_call(spec_, summary_.syscalls, nr, args, pc, *regs);
       return finish_interval(*regs, *count - 1, SliceSpec::EndKind::kSyscall);
     }
     if (recording_) HWSLICE_TRY(pages_.before_call(nr, args));

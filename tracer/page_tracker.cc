@@ -17,10 +17,10 @@ namespace {
 
 constexpr uint64_t page_down(uint64_t a) { return a & ~(kPageSize - 1); }
 constexpr uint64_t page_up(uint64_t a) { return (a + kPageSize - 1) & ~(kPageSize - 1); }
-constexpr long kSysBrk = 214, kSysMremap = 216, kSysMadvise = 233, kSysProcessVmWritev = 271;
+constexpr long kSysProcessVmWritev = 271;
+using riscv::kSysBrk, riscv::kSysMremap, riscv::kSysMadvise, riscv::kMadvDontneed, riscv::kMadvFree;
 constexpr long kSysReadv = 65, kSysWritev = 66, kSysPreadv = 69, kSysPwritev = 70, kSysPreadv2 = 286,
                kSysPwritev2 = 287;
-constexpr int kMadvDontneed = 4, kMadvFree = 8;
 constexpr uint64_t kMaxBuffer = 64ull << 20;  // larger "sizes" are not sizes
 constexpr uint64_t kMinSpan = 512;            // strings and structs behind a pointer
 
@@ -421,8 +421,7 @@ Status PageTracker::before_call(long nr, const std::array<uint64_t, 6>& args) {
 }
 
 void PageTracker::observe_call(long nr, const std::array<uint64_t, 6>& args) {
-  constexpr long kSysRseq = 293;
-  if (nr == kSysRseq && args[0] != 0 && args[2] == 0) {
+  if (nr == riscv::kSysRseq && args[0] != 0 && args[2] == 0) {
     for (uint64_t p = page_down(args[0]); p < args[0] + args[1]; p += kPageSize) pinned_.insert(p);
     async_.emplace_back(args[0], args[1]);
   }

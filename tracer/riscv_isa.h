@@ -23,6 +23,15 @@ inline constexpr long kSysGetpid = 172;
 inline constexpr long kSysMmap = 222;
 inline constexpr long kSysMprotect = 226;
 inline constexpr long kSysMunmap = 215;
+inline constexpr long kSysBrk = 214;
+inline constexpr long kSysMremap = 216;
+inline constexpr long kSysMadvise = 233;
+inline constexpr long kSysRseq = 293;
+inline constexpr long kSysExit = 93;
+inline constexpr long kSysExitGroup = 94;
+// madvise advice after which private anonymous pages read back as zeros.
+inline constexpr int kMadvDontneed = 4;
+inline constexpr int kMadvFree = 8;
 
 // Length in bytes of the instruction whose first halfword is `lo`: 2 for the
 // compressed quadrants (low bits != 11), 4 otherwise. Longer encodings

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "runtime/slice_abi.h"
+#include "tracer/riscv_isa.h"
 #include "tracer/tracee.h"
 
 namespace hwslice {
@@ -15,6 +16,19 @@ constexpr uint64_t kPage = 4096;
 // A writev's iovec array is read up to this many entries (IOV_MAX).
 constexpr uint64_t kMaxIov = 1024;
 }  // namespace
+
+void end_at_exit_call(SliceSpec& spec, uint64_t index, long nr, const std::array<uint64_t, 6>& args, uint64_t pc,
+                      RegsRecord& regs) {
+  SyscallRecord end;
+  end.index = index;
+  end.nr = nr;
+  end.name = nr == riscv::kSysExit ? "exit" : "exit_group";
+  end.args = args;
+  end.pc = pc;
+  spec.syscalls.push_back(end);
+  regs.pc = pc;
+  regs.ints[10] = args[0];
+}
 
 bool is_echoed_output(const SyscallRecord& rec) {
   return (rec.nr == kSysWrite || rec.nr == kSysWritev) && (rec.args[0] == 1 || rec.args[0] == 2) &&

@@ -10,6 +10,7 @@
 // must be called with it stopped; digests follow runtime/slice_abi.h.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <utility>
@@ -24,6 +25,14 @@ namespace hwslice {
 class Tracee;
 
 using MemoryView = std::function<void(uint64_t addr, uint8_t* bytes, uint64_t len)>;
+
+// The last interval ends at the program's exit call, at its entry stop:
+// appends the call (index `index`; the slice ends at it, it is not
+// replayed) to spec.syscalls and fixes `regs` captured there to what the
+// ecall sees (pc at the ecall; a0 reads -ENOSYS at an entry stop, the
+// call's first argument is the value).
+void end_at_exit_call(SliceSpec& spec, uint64_t index, long nr, const std::array<uint64_t, 6>& args, uint64_t pc,
+                      RegsRecord& regs);
 
 // A write/writev to stdout or stderr that wrote something (the slice
 // performs it for real, reading its buffers from its own memory).

@@ -18,8 +18,7 @@
 namespace hwslice {
 namespace {
 
-constexpr long kSysBrk = 214, kSysMremap = 216, kSysMadvise = 233, kSysRseq = 293;
-constexpr int kMadvDontneed = 4, kMadvFree = 8;
+using riscv::kSysBrk, riscv::kSysMremap, riscv::kSysMadvise, riscv::kSysRseq, riscv::kMadvDontneed, riscv::kMadvFree;
 constexpr uint64_t kPage = 4096;
 // How much of the stack above sp the end point compares (as page mode).
 constexpr uint64_t kEndStackBytes = 4096;
@@ -94,17 +93,9 @@ class StepSlicer final : public StepObserver, public TraceSink {
     if (!recording_) return ok_status();
     // The last interval ends at the exit call (not replayed; the slice ends
     // where the program would have exited).
-    SyscallRecord end;
-    end.index = summary_.syscalls;
-    end.nr = nr;
-    end.name = nr == 93 ? "exit" : "exit_group";
-    end.args = args;
-    end.pc = pc;
-    spec_.syscalls.push_back(end);
     auto regs = capture_regs(t, "interval");
     if (!regs) return regs.error();
-    regs->pc = pc;
-    regs->ints[10] = args[0];  // a0 reads -ENOSYS at the entry stop
+    end_at_exit_call(spec_, summary_.syscalls, nr, args, pc, *regs);
     HWSLICE_TRY(finish(t, *regs, count, SliceSpec::EndKind::kSyscall));
     recording_ = false;
     return ok_status();
@@ -135,7 +126,7 @@ class StepSlicer final : public StepObserver, public TraceSink {
         used_.write(a->addr, a->data.empty() ? 1 : a->data.size(), 'w');
       } else if (a->data.empty()) {
         if (!error_)
-          error_ = Error("step-mode slice: a load of memory that cannot be read through ptrace, at " + hex(a->addr));
+          error_ = Error("step-mode slice: a load of memory that cannot be read through ptrace, at 0x" + to_hex(a->addr));
       } else {
         used_.read(a->addr, a->data.data(), a->data.size(), 'r');
       }
@@ -143,12 +134,6 @@ class StepSlicer final : public StepObserver, public TraceSink {
   }
 
  private:
-  static std::string hex(uint64_t v) {
-    char b[24];
-    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-    return b;
-  }
-
   Status take_error() {
     if (!error_) return ok_status();
     Error e = *error_;

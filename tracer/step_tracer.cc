@@ -24,7 +24,7 @@ namespace {
 
 // Calls step mode refuses before they run (see the header).
 constexpr long kSysClone = 220, kSysExecve = 221, kSysExecveat = 281, kSysClone3 = 435;
-constexpr long kSysExit = 93, kSysExitGroup = 94;
+using riscv::kSysExit, riscv::kSysExitGroup;
 // The ISA's constrained LR/SC loops are at most 16 instructions.
 constexpr unsigned kMaxLrScInstructions = 16;
 // Progress is reported every this many instructions.

@@ -43,7 +43,6 @@ class UsedBytes {
   std::vector<uint64_t> pages() const;
   // Pages with a written byte, in address order.
   std::vector<uint64_t> written_pages() const;
-  bool has_page(uint64_t page) const { return pages_.count(page) != 0; }
   // "rwxk" letters the page was touched with, in that order ("" if unused).
   std::string kinds(uint64_t page) const;
   std::vector<uint8_t> start_content(uint64_t page) const;
