@@ -30,11 +30,12 @@
 //    runtime can move its breakpoint. Pages of zeros are kept apart from
 //    pages with content (unless a digest range crosses the boundary: the
 //    runtime wants each range inside one region); their regions have no
-//    data in the file (data_off HWS_NO_DATA). A sparse page (options.sparse_pages: its nonzero bytes, in
-//    runs merged across gaps of fewer than kFillGap zeros, cost at most
-//    half a page as fills) counts as a page of zeros, and its runs become
-//    fills; a sparse page that ends up in a region with content (a digest
-//    range crossing) is stored whole.
+//    data in the file (data_off HWS_NO_DATA). A sparse page
+//    (options.sparse_pages: its nonzero bytes, in runs merged across gaps
+//    of fewer than kFillGap zeros, cost at most half a page as fills)
+//    counts as a page of zeros, and its runs become fills; a sparse page
+//    that ends up in a region with content (a digest range crossing) is
+//    stored whole.
 //  - Replay table: every call in order except those of in-place sites; with
 //    EndKind::kSyscall the end call is its last entry (runtime/slice_abi.h:
 //    the slice ends at "the ecall of the last replay-table call").
@@ -85,7 +86,7 @@ inline constexpr uint64_t kRuntimeLimit = 0x3f00000000;
 struct SliceOptions {
   bool near_stubs = true;        // false: every replayed site becomes a trap site
   bool share_zero_pages = true;  // false: every page has its own data
-  bool sparse_pages = true;      // false: no fills (every page with content is stored whole)
+  bool sparse_pages = true;      // false: no fills (every page with content is stored whole); needs share_zero_pages
 };
 
 enum class SiteKind { kInPlace, kNear, kTrap };
