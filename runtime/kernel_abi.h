@@ -97,4 +97,15 @@
 #define HWS_PERF_EVENT_IOC_ENABLE 0x2400
 #define HWS_PERF_IOC_FLAG_GROUP 1
 
+/* ELF64 (what the kernel maps at exec): the slice's own headers, read by
+ * the runtime to find its config segment. Byte offsets of Elf64_Ehdr and
+ * Elf64_Phdr fields. */
+#define HWS_EHDR_PHOFF 32     /* u64 */
+#define HWS_EHDR_PHENTSIZE 54 /* u16 */
+#define HWS_EHDR_PHNUM 56     /* u16 */
+#define HWS_PHDR_SIZE 56
+#define HWS_PHDR_TYPE 0       /* u32 */
+#define HWS_PHDR_VADDR 16     /* u64 */
+#define HWS_PT_LOAD 1
+
 #endif

@@ -2,6 +2,7 @@
 // library's and kernel's headers (the runtime itself is built without them).
 #include "runtime/kernel_abi.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <signal.h>
@@ -105,6 +106,16 @@ TEST(RuntimeKernelAbi, PerfEventAttrLayout) {
   a = perf_event_attr{};
   a.exclude_hv = 1;
   EXPECT_EQ(flags(a), uint64_t{HWS_PERF_ATTR_EXCLUDE_HV});
+}
+
+TEST(RuntimeKernelAbi, ElfHeaderLayout) {
+  EXPECT_EQ(HWS_EHDR_PHOFF, offsetof(Elf64_Ehdr, e_phoff));
+  EXPECT_EQ(HWS_EHDR_PHENTSIZE, offsetof(Elf64_Ehdr, e_phentsize));
+  EXPECT_EQ(HWS_EHDR_PHNUM, offsetof(Elf64_Ehdr, e_phnum));
+  EXPECT_EQ(HWS_PHDR_SIZE, sizeof(Elf64_Phdr));
+  EXPECT_EQ(HWS_PHDR_TYPE, offsetof(Elf64_Phdr, p_type));
+  EXPECT_EQ(HWS_PHDR_VADDR, offsetof(Elf64_Phdr, p_vaddr));
+  EXPECT_EQ(HWS_PT_LOAD, PT_LOAD);
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
  * everything it reads is runtime/slice_abi.h; the assembly half is entry.S.
  *
  * Flow: hws_entry (entry.S) -> hws_main on the runtime stack: read the
- * environment, check the config block (at __hws_image_end), install the
+ * environment, check the config block (the second PT_LOAD), install the
  * signal handlers on an alternate stack, map the regions, open and enable
  * the counters, calibrate them, then trap at hws_start_trap; that SIGTRAP
  * handler loads start_regs into the signal frame and rt_sigreturn enters
@@ -705,6 +705,27 @@ static int pages_covered(uint64_t addr, uint64_t size) {
   return 1;
 }
 
+/* The config block starts the second PT_LOAD segment. Its address comes
+ * from the slice's own program headers, which the writer puts in the
+ * image's reserved first bytes (mapped at the image start), so the config
+ * may follow the runtime's file bytes without a page of padding. */
+static const struct hws_config* find_config(void) {
+  const char* image = __hws_image_start;
+  const uint64_t phoff = *(const uint64_t*)(image + HWS_EHDR_PHOFF);
+  const uint16_t phentsize = *(const uint16_t*)(image + HWS_EHDR_PHENTSIZE);
+  const uint16_t phnum = *(const uint16_t*)(image + HWS_EHDR_PHNUM);
+  if (phoff == 0 || phentsize != HWS_PHDR_SIZE || phoff > HWS_HEADER_RESERVE ||
+      (uint64_t)phnum * HWS_PHDR_SIZE > HWS_HEADER_RESERVE - phoff)
+    setup_error("no program headers in the slice's first bytes", 0, kNoValue);
+  int loads = 0;
+  for (uint16_t i = 0; i < phnum; i++) {
+    const char* ph = image + phoff + (uint64_t)i * HWS_PHDR_SIZE;
+    if (*(const uint32_t*)(ph + HWS_PHDR_TYPE) == HWS_PT_LOAD && ++loads == 2)
+      return (const struct hws_config*)*(const uint64_t*)(ph + HWS_PHDR_VADDR);
+  }
+  setup_error("no config segment (second PT_LOAD) in the slice", 0, kNoValue);
+}
+
 static void check_config(void) {
   if (cfg->magic != HWS_MAGIC) setup_error("no slice configuration (bad magic) at ", (uint64_t)cfg, kHex);
   cfg_valid = 1;
@@ -859,7 +880,7 @@ USED NORETURN void hws_main(uint64_t* initial_sp) {
         bad_fd = 1;
     }
   }
-  cfg = (const struct hws_config*)__hws_image_end;
+  cfg = find_config();
   if (bad_fd) setup_error("HWSLICE_STATS_FD is not a file descriptor number", 0, kNoValue);
   check_config();
   install_handlers();

@@ -11,8 +11,9 @@
 //               program headers are written over them
 //   p_filesz  = file_size (bytes), p_memsz = mem_size (the rest is bss)
 //   p_flags   = R|W|X (code, data and bss share the segment)
-// The config block (struct hws_config) must start at exactly
-// runtime_base + mem_size (mem_size is page aligned), e_entry =
+// The config block (struct hws_config) is the second PT_LOAD, 8-byte
+// aligned, at or above runtime_base + mem_size (mem_size is page aligned;
+// the runtime reads the address from that program header), e_entry =
 // runtime_base + entry_offset, and every near stub's far-entry literal
 // (near+48) = runtime_base + far_offset. The bytes are position independent
 // (the build refuses absolute relocations), so any 4 KiB-aligned base works.
@@ -26,7 +27,7 @@ namespace hwslice::runtime {
 struct Image {
   const uint8_t* bytes;   // file_size bytes
   size_t file_size;       // text + rodata + data
-  uint64_t mem_size;      // + bss, page aligned: offset of the config block
+  uint64_t mem_size;      // + bss, page aligned: the config block lies above
   uint64_t entry_offset;  // ELF entry point (hws_entry)
   uint64_t far_offset;    // replay far entry (hws_far_entry)
 };

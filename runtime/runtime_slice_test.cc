@@ -276,11 +276,21 @@ struct Slice {
   std::vector<uint64_t> trap_sites;
   std::vector<hws_range> digest;
   std::vector<std::pair<uint64_t, std::vector<uint8_t>>> fills;  // sorted by address
+  bool config_header = true;  // false: no program header for the config block
 };
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
-// The ELF: headers page, runtime image (RWX, memsz with bss), config block.
+// Where build_elf puts the config block for a runtime at `base`: above the
+// runtime's memory, at the config's file offset (the runtime's bytes,
+// 16-byte aligned) within its page.
+uint64_t config_address(uint64_t base) {
+  const auto& im = image();
+  return base + im.mem_size + align_up(im.file_size, 16) % 4096;
+}
+
+// The ELF: runtime image (RWX, memsz with bss) with the headers over its
+// reserved first bytes, then the config block.
 std::vector<uint8_t> build_elf(const Slice& s) {
   const auto& im = image();
   hws_config cfg = s.cfg;
@@ -337,7 +347,12 @@ std::vector<uint8_t> build_elf(const Slice& s) {
   std::memcpy(blob.data() + cfg.regions_off, regions.data(), regions.size() * sizeof(hws_region));
   std::memcpy(blob.data(), &cfg, sizeof cfg);
 
-  const uint64_t rt_off = 0x1000, cfg_off = rt_off + align_up(im.file_size, 4096);
+  // As the slice writer lays it out: the runtime at file offset 0 with the
+  // ELF headers over its reserved first bytes, the config right after the
+  // runtime's bytes, at the same offset in its page in memory, found by the
+  // runtime through the second program header.
+  const uint64_t rt_off = 0, cfg_off = rt_off + align_up(im.file_size, 16);
+  const uint64_t cfg_addr = config_address(s.base);
   std::vector<uint8_t> elf(cfg_off + blob.size(), 0);
   Elf64_Ehdr eh{};
   std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
@@ -352,13 +367,13 @@ std::vector<uint8_t> build_elf(const Slice& s) {
   eh.e_flags = 1;  // EF_RISCV_RVC
   eh.e_ehsize = sizeof eh;
   eh.e_phentsize = sizeof(Elf64_Phdr);
-  eh.e_phnum = 2;
+  eh.e_phnum = s.config_header ? 2 : 1;
   Elf64_Phdr ph[2]{};
   ph[0] = {PT_LOAD, PF_R | PF_W | PF_X, rt_off, s.base, s.base, im.file_size, im.mem_size, 4096};
-  ph[1] = {PT_LOAD, PF_R, cfg_off, s.base + im.mem_size, s.base + im.mem_size, blob.size(), blob.size(), 4096};
+  ph[1] = {PT_LOAD, PF_R, cfg_off, cfg_addr, cfg_addr, blob.size(), blob.size(), 4096};
+  std::memcpy(elf.data() + rt_off, im.bytes, im.file_size);
   std::memcpy(elf.data(), &eh, sizeof eh);
   std::memcpy(elf.data() + sizeof eh, ph, sizeof ph);
-  std::memcpy(elf.data() + rt_off, im.bytes, im.file_size);
   std::memcpy(elf.data() + cfg_off, blob.data(), blob.size());
   return elf;
 }
@@ -882,7 +897,7 @@ TEST_F(SliceTest, BadMagicIsASetupErrorWithOneLine) {
   EXPECT_EQ(r.exit_code, 4);
   char want[128];
   std::snprintf(want, sizeof want, "hwslice-slice: error: no slice configuration (bad magic) at 0x%llx\n",
-                static_cast<unsigned long long>(kBase + image().mem_size));
+                static_cast<unsigned long long>(config_address(kBase)));
   EXPECT_EQ(r.err, want);
   EXPECT_EQ(r.out, "");
   const nlohmann::json j = stats_of(r);
@@ -920,6 +935,15 @@ TEST_F(SliceTest, SetupErrorsNameWhatIsWrong) {
     EXPECT_EQ(j["name"], "P100-133");
     EXPECT_EQ(j["detail"], c.message);
   }
+}
+
+TEST_F(SliceTest, NoConfigProgramHeaderIsASetupError) {
+  Built b = make_slice({});
+  b.slice.config_header = false;
+  const SliceRun r = go(b.slice, {"HWSLICE_QUIET=1"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_EQ(r.err, "hwslice-slice: error: no config segment (second PT_LOAD) in the slice\n");
+  EXPECT_EQ(r.out, "");
 }
 
 TEST_F(SliceTest, BadStatsFdIsASetupError) {

@@ -7,10 +7,13 @@
  *      program's address space (the runtime is position independent: it is
  *      built -fno-pic -mcmodel=medany without jump tables or pointers in
  *      initialized data, so every reference is pc-relative);
- *   2. read-only: the config block (struct hws_config) at exactly
- *      runtime_base + runtime memsz rounded up to 4 KiB (the runtime finds
- *      it there through its linker symbol __hws_image_end), followed by the
- *      tables and page data the config points to by offset.
+ *   2. read-only: the config block (struct hws_config), 8-byte aligned,
+ *      anywhere above the runtime's memsz (the writer puts it right after
+ *      the runtime's file bytes in the file, so at runtime_base + memsz
+ *      rounded up to 4 KiB + its file offset's remainder in a page); the
+ *      runtime finds it through this segment's p_vaddr in the program
+ *      headers at its own start. It is followed by the tables and page data
+ *      the config points to by offset.
  * e_entry = runtime_base + entry offset of the runtime image. The runtime
  * segment starts at file offset 0: its first HWS_HEADER_RESERVE bytes, unused
  * by the runtime, hold the ELF header and program headers.

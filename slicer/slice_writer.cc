@@ -442,9 +442,19 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
   }
   L.config_size = off;
 
+  // File: runtime image (its first bytes hold the ELF headers) at offset 0,
+  // then the config block right after it, 16-byte aligned: the runtime finds
+  // the config through the second PT_LOAD's p_vaddr, so no page of padding.
+  // Memory: the config follows the runtime's bss, at the same offset within
+  // its page as in the file (mmap maps whole pages).
+  L.runtime_file_off = 0;
+  L.config_file_off = align_up(L.runtime_file_off + rt.file_size, 16);
+  L.file_size = L.config_file_off + L.config_size;
+
   // Runtime base: the image and the config block in a hole of the program.
   const uint64_t rt_span = align_up(rt.mem_size, kSlicePage);
-  const uint64_t need = rt_span + L.config_size;
+  const uint64_t config_delta = rt_span + L.config_file_off % kSlicePage;
+  const uint64_t need = config_delta + L.config_size;
   std::vector<std::pair<uint64_t, uint64_t>> busy;
   for (const AddressRange& m : spec.mappings)
     if (m.end > m.start) busy.push_back({page_of(m.start), align_up(m.end, kSlicePage)});
@@ -458,15 +468,9 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     return Error("no hole of " + std::to_string(need) + " bytes below " + hex(kRuntimeLimit) +
                  " for the runtime and config block");
   L.runtime_base = *base;
-  L.config_addr = L.runtime_base + rt_span;
+  L.config_addr = L.runtime_base + config_delta;
   L.far_entry = L.runtime_base + rt.far_offset;
   L.entry = L.runtime_base + rt.entry_offset;
-
-  // File: runtime image (its first bytes hold the ELF headers) at offset 0,
-  // then the config block, page aligned.
-  L.runtime_file_off = 0;
-  L.config_file_off = align_up(L.runtime_file_off + rt.file_size, kSlicePage);
-  L.file_size = L.config_file_off + L.config_size;
   return L;
 }
 

@@ -42,9 +42,11 @@
 //  - File: PT_LOAD runtime (RWX, filesz/memsz from the image) at
 //    runtime_base from file offset 0, the ELF header and program headers
 //    written over the image's first HWS_HEADER_RESERVE bytes (which must be
-//    zero); PT_LOAD config block (R) at the next 4 KiB file offset and at
-//    runtime_base + mem_size rounded up to 4 KiB, page data 16-byte aligned
-//    inside it; PT_GNU_STACK (RW); no section headers.
+//    zero); PT_LOAD config block (R) at the next 16-byte file offset after
+//    the image and at the first address after runtime_base + mem_size with
+//    the same offset in its 4 KiB page (the runtime reads that p_vaddr),
+//    page data 16-byte aligned inside it; PT_GNU_STACK (RW); no section
+//    headers.
 //
 // Errors name the syscall, pc, page or range that breaks the SliceSpec
 // contract (unsorted pages, a site that is no ecall, an end pc that is a
@@ -145,7 +147,7 @@ struct SliceLayout {
   uint64_t end_pc = 0, end_insn = 0, end_insn_len = 0, end_next_pc = 0;
 
   uint64_t runtime_base = 0;
-  uint64_t config_addr = 0;   // runtime_base + mem_size rounded up
+  uint64_t config_addr = 0;   // runtime_base + mem_size rounded up + config_file_off % 4 KiB
   uint64_t far_entry = 0;     // runtime_base + far_offset
   uint64_t entry = 0;         // e_entry
 

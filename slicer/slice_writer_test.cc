@@ -228,9 +228,10 @@ TEST(SliceLayout, HandMadeProgramSitesStubsRegions) {
   EXPECT_EQ(l.regions[2].prot, 3u);
   EXPECT_TRUE(l.regions[2].zero);  // zeros at the start: the shared zero block
 
-  // Runtime at 4 GiB, config block right after its memory image.
+  // Runtime at 4 GiB, config block above its memory image (0x3000), at
+  // its file offset's place in a page (0x1800 % 0x1000).
   EXPECT_EQ(l.runtime_base, 0x100000000u);
-  EXPECT_EQ(l.config_addr, 0x100003000u);
+  EXPECT_EQ(l.config_addr, 0x100003800u);
   EXPECT_EQ(l.far_entry, 0x100000200u);
   EXPECT_EQ(l.entry, 0x100000110u);
 
@@ -253,11 +254,12 @@ TEST(SliceLayout, HandMadeProgramSitesStubsRegions) {
   EXPECT_EQ(l.config_size, 0x36b0u);
 
   // File: the runtime (0x1800 bytes) at offset 0, its first
-  // HWS_HEADER_RESERVE bytes holding the ELF headers; the config block at
-  // the next page, 0x2000; 0x2000 + 0x36b0 bytes in all.
+  // HWS_HEADER_RESERVE bytes holding the ELF headers; the config block
+  // right after it at 0x1800 (no padding to a page); 0x1800 + 0x36b0 bytes
+  // in all.
   EXPECT_EQ(l.runtime_file_off, 0x0u);
-  EXPECT_EQ(l.config_file_off, 0x2000u);
-  EXPECT_EQ(l.file_size, 0x56b0u);
+  EXPECT_EQ(l.config_file_off, 0x1800u);
+  EXPECT_EQ(l.file_size, 0x4eb0u);
 }
 
 TEST(SliceLayout, FourByteEndAndTrapSites) {
@@ -454,8 +456,8 @@ TEST(SliceLayout, ZeroPagesHaveNoData) {
   auto f = write_slice(zero_pages_spec(), fake_rt(), kWholePages);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->summary.zero_pages, 3u);
-  EXPECT_EQ(l.config_file_off, 0x2000u);
-  EXPECT_EQ(l.file_size, 0x55b0u);  // 0x2000 + 0x35b0
+  EXPECT_EQ(l.config_file_off, 0x1800u);
+  EXPECT_EQ(l.file_size, 0x4db0u);  // 0x1800 + 0x35b0
   EXPECT_EQ(f->bytes.size(), l.file_size);
   const uint64_t cfg = l.config_file_off;
   EXPECT_EQ(f->bytes[cfg + 0x15b0 + 100], 0x20);
@@ -617,8 +619,9 @@ TEST(SliceLayout, RuntimeBaseAvoidsMappingsPagesAndStubs) {
   EXPECT_EQ(layout_ok(s).runtime_base, 0x12000u);
   s.mappings.push_back({0x12000, 0x100000000, "low"});
   const std::string err = layout_error(s);
-  // need = 0x66b0 = 26288 bytes.
-  EXPECT_EQ(err, "no hole of 26288 bytes below 0x3f00000000 for the runtime and config block");
+  // need = 0x3000 (runtime) + 0x800 (the config's offset in its page) +
+  // 0x36b0 (config block) = 0x6eb0 = 28336 bytes.
+  EXPECT_EQ(err, "no hole of 28336 bytes below 0x3f00000000 for the runtime and config block");
 }
 
 // --- Errors --------------------------------------------------------------------
@@ -802,13 +805,13 @@ TEST(SliceConfig, EveryField) {
 
 TEST(SliceFileBytes, ElfHeadersAndSegments) {
   // Layout worked out in HandMadeProgramSitesStubsRegions: the runtime
-  // (0x1800 bytes) at file offset 0, the config block (0x36b0 bytes) at
-  // 0x2000.
+  // (0x1800 bytes) at file offset 0, the config block (0x36b0 bytes) right
+  // after it at 0x1800.
   const SliceSpec spec = make_spec(End::kLoopAdd);
   auto f = write_slice(spec, fake_rt(), kWholePages);
   ASSERT_TRUE(f) << f.error().message();
   const std::vector<uint8_t>& b = f->bytes;
-  ASSERT_EQ(b.size(), 0x56b0u);
+  ASSERT_EQ(b.size(), 0x4eb0u);
   const auto eh = read_at<Elf64_Ehdr>(b, 0);
   EXPECT_EQ(std::memcmp(eh.e_ident, "\x7f" "ELF\x02\x01\x01\x00", 8), 0);
   EXPECT_EQ(eh.e_type, ET_EXEC);
@@ -829,8 +832,8 @@ TEST(SliceFileBytes, ElfHeadersAndSegments) {
   const auto cfg = read_at<Elf64_Phdr>(b, 64 + 56);
   EXPECT_EQ(cfg.p_type, PT_LOAD);
   EXPECT_EQ(cfg.p_flags, PF_R);
-  EXPECT_EQ(cfg.p_offset, 0x2000u);  // 0x1800 rounded up to a page
-  EXPECT_EQ(cfg.p_vaddr, 0x100003000u);
+  EXPECT_EQ(cfg.p_offset, 0x1800u);      // right after the runtime's bytes
+  EXPECT_EQ(cfg.p_vaddr, 0x100003800u);  // same offset in its page
   EXPECT_EQ(cfg.p_filesz, 0x36b0u);
   EXPECT_EQ(cfg.p_memsz, 0x36b0u);
   EXPECT_EQ(cfg.p_align, 0x1000u);
@@ -849,15 +852,15 @@ TEST(SliceFileBytes, ElfHeadersAndSegments) {
   EXPECT_EQ(rt.p_offset % 0x1000, rt.p_vaddr % 0x1000);
   EXPECT_EQ(cfg.p_offset % 0x1000, cfg.p_vaddr % 0x1000);
   // The rest of the reserved area stays zero, the runtime's own bytes follow
-  // unchanged, then zeros up to the config block.
+  // unchanged, and the config block starts right after them.
   for (size_t i = 0xe8; i < HWS_HEADER_RESERVE; ++i) ASSERT_EQ(b[i], 0) << i;
   EXPECT_EQ(std::memcmp(b.data() + HWS_HEADER_RESERVE, fake_rt().bytes + HWS_HEADER_RESERVE,
                         0x1800 - HWS_HEADER_RESERVE),
             0);
-  for (size_t i = 0x1800; i < 0x2000; ++i) ASSERT_EQ(b[i], 0) << i;
+  EXPECT_EQ(read_at<hws_config>(b, 0x1800).magic, HWS_MAGIC);
 
   const SliceSummary& s = f->summary;
-  EXPECT_EQ(s.file_size, 0x56b0u);
+  EXPECT_EQ(s.file_size, 0x4eb0u);
   EXPECT_EQ(s.runtime_base, 0x100000000u);
   EXPECT_EQ(s.config_size, 0x36b0u);
   EXPECT_EQ(s.program_pages, 3u);
@@ -877,7 +880,7 @@ TEST(SliceFileBytes, ConfigTablesAndPageData) {
   auto f = write_slice(spec, fake_rt(), kWholePages);
   ASSERT_TRUE(f) << f.error().message();
   const std::vector<uint8_t>& b = f->bytes;
-  const uint64_t cfg = 0x2000;  // the runtime's 0x1800 file bytes rounded up to a page
+  const uint64_t cfg = 0x1800;  // right after the runtime's 0x1800 file bytes
   const auto c = read_at<hws_config>(b, cfg);
   EXPECT_EQ(c.magic, HWS_MAGIC);
   EXPECT_STREQ(c.name, "1000-1030");
@@ -973,7 +976,7 @@ TEST(SliceFileBytes, TrapSiteTableAndFourByteEnd) {
   auto f = write_slice(spec, fake_rt(), SliceOptions{.near_stubs = false, .sparse_pages = false});
   ASSERT_TRUE(f) << f.error().message();
   const std::vector<uint8_t>& b = f->bytes;
-  const uint64_t cfg = 0x2000;  // the runtime's 0x1800 file bytes rounded up to a page
+  const uint64_t cfg = 0x1800;  // right after the runtime's 0x1800 file bytes
   const auto c = read_at<hws_config>(b, cfg);
   ASSERT_EQ(c.trap_sites_count, 3u);
   EXPECT_EQ(read_at<uint64_t>(b, cfg + c.trap_sites_off), 0x10010u);

@@ -14,7 +14,12 @@
 #    stepping (a different stepping method) at the same positions.
 source "$(dirname "$0")/lib.sh" "$@"
 
-vboard --pkg xz-utils --out "$out_dir" --timeout 1500 -- sh -c '
+# vf2's page-mode positions count the kernel's instructions (its faults
+# above all), so its page-mode intervals are 4 times longer there; its pages
+# are compared with step mode's over the whole run anyway.
+pscale=1
+[[ $profile == vf2 ]] && pscale=4
+vboard --pkg xz-utils --out "$out_dir" --timeout 1500 -- sh -c "pscale=$pscale"'
   set -u
   cd /tmp
   i=0; while [ $i -lt 40 ]; do echo "line $i of the step-mode input, $((i * i % 977))"; i=$((i+1)); done > in.txt
@@ -23,14 +28,13 @@ vboard --pkg xz-utils --out "$out_dir" --timeout 1500 -- sh -c '
   both() {
     name=$1 n=$2; shift 2
     "$@" > /out/$name.plain.out 2>/dev/null; echo $? > /out/$name.plain.rc
-    hwslice trace --no-aslr --interval $n -o /out/$name.pages.jsonl -- "$@" > /out/$name.pages.out 2> /out/$name.pages.err
+    hwslice trace --no-aslr --interval $((n * pscale)) -o /out/$name.pages.jsonl -- "$@" > /out/$name.pages.out 2> /out/$name.pages.err
     echo $? > /out/$name.pages.rc
     hwslice trace --no-aslr --mode step --interval $n -o /out/$name.step.jsonl -- "$@" > /out/$name.step.out 2> /out/$name.step.err
     echo $? > /out/$name.step.rc
   }
   both compute 40000 compute 3
   both heap 20000 slicecases heap 3
-  both stdio 20000 slicecases stdio 20
   both busybox 20000 busybox md5sum in.txt
   both xz-d 100000 xz -T1 -d -c in.txt.xz
   hwslice trace --no-aslr --at 40000 --at 80000 -o /out/at.jsonl -- compute 3 > /dev/null 2>&1
@@ -38,7 +42,7 @@ vboard --pkg xz-utils --out "$out_dir" --timeout 1500 -- sh -c '
   hwslice trace --mode step -- sh -c "/bin/true; true" > /dev/null 2> /out/fork.err; echo $? > /out/fork.rc
 '
 
-for name in compute heap stdio busybox xz-d; do
+for name in compute heap busybox xz-d; do
   echo " $name:"
   assert_eq "$name: exit status 0" 0 "$(cat "$out_dir/$name.plain.rc")"
   for mode in pages step; do
