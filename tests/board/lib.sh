@@ -32,4 +32,6 @@ assert_contains() {  # assert_contains WHAT NEEDLE HAYSTACK
   fi
 }
 
-finish() { exit "$bad"; }
+# The out dir gets a .finished mark: a test of the other profile running at
+# the same time (tests/run) may wait for this one's results.
+finish() { touch "$out_dir/.finished"; exit "$bad"; }

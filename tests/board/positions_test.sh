@@ -65,9 +65,16 @@ if [[ $profile == k1 ]]; then
     assert_contains "xz (dynamic): hardware counter confirms position $k" "$k $k" "$checks"
   done
 else
-  k1_run=$project/build/board-out/positions_test-k1/block.jsonl
-  # The k1 run of this test (tests/run runs k1 first) is used when it is
-  # newer than the program; otherwise k1 is booted here.
+  k1_dir=$project/build/board-out/positions_test-k1
+  k1_run=$k1_dir/block.jsonl
+  # The k1 run of this test is used when it is newer than the program;
+  # otherwise k1 is booted here. tests/run runs the two profiles side by
+  # side: a k1 run still going (its out dir made in the last 20 minutes,
+  # not marked finished) is waited for, up to 10 minutes.
+  waited=0
+  while [[ -d $k1_dir && ! -e $k1_dir/.finished && -n $(find "$k1_dir" -maxdepth 0 -mmin -20) && $waited -lt 600 ]]; do
+    sleep 5; waited=$((waited + 5))
+  done
   if [[ ! $k1_run -nt build/riscv64-static/tests/programs/compute ]]; then
     board/vboard run --profile k1 --pkg xz-utils --out "$out_dir/k1" -- sh -c \
       "hwslice trace --no-aslr $positions -o /out/block.jsonl -- compute > /dev/null

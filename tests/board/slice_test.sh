@@ -14,21 +14,21 @@
 #    reaches the same end state (registers, digest, output).
 source "$(dirname "$0")/lib.sh" "$@"
 
-# On vf2 page-mode positions count the kernel's instructions too, most of
-# them the tracer's page faults, so an interval holds far fewer program
-# instructions than on k1: the programs whose intervals are mostly faults
-# get 4 times longer intervals there (about as many slices as on k1).
-scale=1
-[[ $profile == vf2 ]] && scale=4
-vboard --pkg xz-utils --pkg zstd --out "$out_dir" --timeout 1500 --mem 2048 -- sh -c "scale=$scale"'
+# On vf2 page-mode positions count the kernel's instructions too (the
+# tracer's page faults and stops, every syscall's kernel work), so an
+# interval holds far fewer program instructions than on k1: with k1's
+# intervals, stdio and syscalls make thousands of slices of one syscall
+# each there (1,885 and 10,253). Each program has an interval per profile,
+# chosen for a similar number of slices.
+vboard --pkg xz-utils --pkg zstd --out "$out_dir" --timeout 1500 --mem 2048 -- sh -c "profile=$profile"'
   set -u
   cd /tmp
   i=0; while [ $i -lt 3000 ]; do echo "line $i of the slicing input, $((i * i % 977))"; i=$((i+1)); done > in.txt
   case=0
-  # slice NAME INTERVAL CMD...: untraced run, sliced run (its guest seconds
-  # in NAME.seconds), verify
+  # slice NAME K1_INTERVAL VF2_INTERVAL CMD...: untraced run, sliced run (its
+  # guest seconds in NAME.seconds), verify
   slice() {
-    name=$1 n=$2; shift 2
+    name=$1 n=$2; [ "$profile" = vf2 ] && n=$3; shift 3
     "$@" > /out/$name.plain.out 2> /out/$name.plain.err; echo $? > /out/$name.plain.rc
     mkdir -p /out/$name
     t0=$(cut -d" " -f1 /proc/uptime)
@@ -39,19 +39,19 @@ vboard --pkg xz-utils --pkg zstd --out "$out_dir" --timeout 1500 --mem 2048 -- s
     echo $? > /out/$name.verify.rc
     hwslice verify /out/$name/smanifest.json > /out/$name.verify.txt 2>&1
   }
-  slice compute 300000 compute 60
-  slice compute-dyn 300000 compute-dyn 120
-  slice heap $((200000 * scale)) slicecases heap 20
-  slice files 200000 slicecases files in.txt 3
-  slice stdio 100000 slicecases stdio 300
-  slice edge 100000 slicecases edge 60
-  slice syscalls 20000 slicecases syscalls 400
-  slice busybox $((300000 * scale)) busybox md5sum in.txt
+  slice compute 300000 300000 compute 60
+  slice compute-dyn 300000 300000 compute-dyn 120
+  slice heap 200000 800000 slicecases heap 20
+  slice files 200000 200000 slicecases files in.txt 3
+  slice stdio 100000 2000000 slicecases stdio 300
+  slice edge 100000 100000 slicecases edge 60
+  slice syscalls 20000 2000000 slicecases syscalls 400
+  slice busybox 300000 1200000 busybox md5sum in.txt
   head -c 12000 in.txt > small.txt
-  slice xz $((2000000 * scale)) xz -T1 -6 -c small.txt
+  slice xz 2000000 8000000 xz -T1 -6 -c small.txt
   xz -T1 -c in.txt > in.txt.xz
-  slice xz-d $((300000 * scale)) xz -T1 -d -c in.txt.xz
-  slice zstd $((1000000 * scale)) zstd -T1 --no-asyncio -9 -c small.txt
+  slice xz-d 300000 1200000 xz -T1 -d -c in.txt.xz
+  slice zstd 1000000 4000000 zstd -T1 --no-asyncio -9 -c small.txt
   # SimPoint: intervals 1 and 3 of compute (interval length 300000).
   printf "1 0\n3 1\n" > sp.simpoints; printf "0.75 0\n0.25 1\n" > sp.weights
   mkdir -p /out/sp
