@@ -281,13 +281,11 @@ struct Slice {
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
-// Where build_elf puts the config block for a runtime at `base`: above the
-// runtime's memory, at the config's file offset (the runtime's bytes,
-// 16-byte aligned) within its page.
-uint64_t config_address(uint64_t base) {
-  const auto& im = image();
-  return base + im.mem_size + align_up(im.file_size, 16) % 4096;
-}
+// build_elf's layout, as the slice writer's: the config block right after
+// the runtime's bytes (16-byte aligned) in the file, and in memory above the
+// runtime's memory for a runtime at `base`, at that offset within its page.
+uint64_t config_file_offset() { return align_up(image().file_size, 16); }
+uint64_t config_address(uint64_t base) { return base + image().mem_size + config_file_offset() % 4096; }
 
 // The ELF: runtime image (RWX, memsz with bss) with the headers over its
 // reserved first bytes, then the config block.
@@ -351,7 +349,7 @@ std::vector<uint8_t> build_elf(const Slice& s) {
   // ELF headers over its reserved first bytes, the config right after the
   // runtime's bytes, at the same offset in its page in memory, found by the
   // runtime through the second program header.
-  const uint64_t rt_off = 0, cfg_off = rt_off + align_up(im.file_size, 16);
+  const uint64_t rt_off = 0, cfg_off = config_file_offset();
   const uint64_t cfg_addr = config_address(s.base);
   std::vector<uint8_t> elf(cfg_off + blob.size(), 0);
   Elf64_Ehdr eh{};
