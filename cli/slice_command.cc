@@ -174,6 +174,9 @@ int run_slice_command(const SliceOptions& o) {
                   manifest.slices.size(), manifest_path.c_str(), result->exact ? "exact" : "estimated",
                   result->counter.c_str(), static_cast<unsigned long long>(result->faults),
                   static_cast<unsigned long long>(result->timer_stops));
+    if (result->counter_reads)
+      std::printf("%llu counter reads (rdtime/rdcycle/rdinstret) recorded for replay\n",
+                  static_cast<unsigned long long>(result->counter_reads));
   }
   if (result->exit.signal)
     std::fprintf(stderr, "hwslice: %s was killed by signal %d\n", o.argv[0].c_str(), result->exit.signal);

@@ -462,9 +462,11 @@ static NORETURN void diverge_site(uint64_t pc, uint64_t nr) {
   finish("diverged", 0, 0, pc);
 }
 
-/* Replays the next call for the ecall at regs->pc (a0 unknown for near
- * sites). Returns with regs->x[10] = its result, or ends the slice. */
-static void replay(struct hws_regs* regs, int near_site) {
+/* Replays the next call for the ecall or counter read at regs->pc (a0
+ * unknown for near sites). Returns the register it set (a0 = x10 for a
+ * syscall's result, rd for a counter read) with its value in regs, or ends
+ * the slice. */
+static unsigned replay(struct hws_regs* regs, int near_site) {
   const uint64_t site = regs->pc, nr = regs->x[17];
   if (replay_index >= cfg->calls_count) {
     hws_buf_str(&detail, "replay table exhausted after ");
@@ -473,11 +475,14 @@ static void replay(struct hws_regs* regs, int near_site) {
     diverge_site(site, nr);
   }
   const struct hws_call* c = (const struct hws_call*)replay_cur;
-  if (c->site != site || c->nr != nr) {
-    hws_buf_str(&detail, "syscall #");
+  const int counter = (c->flags & HWS_CALL_COUNTER) != 0;
+  const unsigned dest = counter ? (unsigned)c->args[0] : 10;
+  if (c->site != site || (!counter && c->nr != nr) || (counter && (near_site || dest == 0 || dest > 31))) {
+    hws_buf_str(&detail, "entry #");
     hws_buf_u64(&detail, replay_index + 1);
-    hws_buf_str(&detail, " of the replay table is ");
-    hws_buf_u64(&detail, c->nr);
+    hws_buf_str(&detail, counter ? " of the replay table is a read of counter " : " of the replay table is syscall ");
+    if (counter) hws_buf_hex(&detail, c->nr);
+    else hws_buf_u64(&detail, c->nr);
     hws_buf_str(&detail, " at pc ");
     hws_buf_hex(&detail, c->site);
     hws_buf_str(&detail, ", but the program made ");
@@ -513,9 +518,10 @@ static void replay(struct hws_regs* regs, int near_site) {
   }
   if ((c->flags & HWS_CALL_ECHO) && (c->nr == HWS_SYS_WRITE || c->nr == HWS_SYS_WRITEV))
     sys3(c->nr, c->args[0], c->args[1], c->args[2]);
-  regs->x[10] = c->ret;
+  regs->x[dest] = c->ret;
   replay_cur = p;
   replay_index++;
+  return dest;
 }
 
 /* C half of the far entry (entry.S), on the runtime stack. */
@@ -625,13 +631,13 @@ USED void hws_on_signal(long sig, void* infov, void* ucv) {
     }
   }
   if (sig == HWS_SIGTRAP && is_trap_site(pc)) {
-    /* The ebreak stands for the program's ecall (one program instruction):
+    /* The ebreak stands for the program's ecall or counter read (one program instruction):
      * counted by the board when b = 1, added as uncounted when b = 0. */
     const uint64_t stand_in = cal_b < 1 ? cal_b : 1;
     struct hws_regs now;
     uc_to_regs(uc, &now);
-    replay(&now, 0);
-    U64_AT(uc, HWS_UC_X(10)) = now.x[10];
+    const unsigned dest = replay(&now, 0);
+    U64_AT(uc, HWS_UC_X(dest)) = now.x[dest];
     U64_AT(uc, HWS_UC_PC) = pc + 4;
     ov_fixed += sig_head() - stand_in + sig_tail();
     uncounted += 1 - stand_in;

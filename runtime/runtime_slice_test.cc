@@ -713,6 +713,54 @@ TEST_F(SliceTest, EndsAtTheExitSyscallOfATrapSiteComparingA0) {
   EXPECT_EQ(j["detail"], "register a0 is 0x7, expected 0x8");
 }
 
+// The program's `frcsr t5` (t5 = 0x41, then stored) becomes a counter read
+// site: an ebreak in the trap-site table whose replay-table entry gives t5
+// its value. With the recorded value the run is the same as before (same
+// registers, memory and count: the ebreak stands for the program's
+// instruction); with another value the run is another one.
+TEST_F(SliceTest, CounterReadSiteGetsTheRecordedValue) {
+  Built b = make_slice({});
+  const uint64_t site = b.program.site_read + 16;  // after sd a0, fmv.x.d t4, sd t4
+  ASSERT_EQ(b.program.code.bytes[site - kCode], frcsr(t5) & 0xff);
+  put32(b.slice.regions[0].data, site - kCode, kEbreak);
+  b.slice.trap_sites.push_back(site);
+  b.slice.calls.push_back({0xc01, site, {t5, 0xc01}, 0x41, HWS_CALL_COUNTER, {}});
+  SliceRun r = go(b.slice);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = stats_of(r);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["regs_match"], true);
+  EXPECT_EQ(j["digest_match"], true);
+  EXPECT_EQ(j["calls_replayed"], 3);
+  expect_counts(j, 33);
+
+  // Another value: t5 differs at every arrival at the end pc, so the end is
+  // never recognized and the program runs on to its exit call.
+  b.slice.calls.back().ret = 0x1234;
+  r = go(b.slice);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  j = stats_of(r);
+  EXPECT_EQ(j["status"], "diverged");
+  EXPECT_EQ(j["detail"], "replay table exhausted after 3 syscalls: the program made syscall 94 at pc 0x" +
+                             hex16(b.program.exit_site).substr(10));
+}
+
+// A counter-read entry reached by an ecall (or the other way round) is a
+// divergence naming both.
+TEST_F(SliceTest, SyscallWhereACounterReadWasRecordedDiverges) {
+  Built b = make_slice({});
+  b.slice.calls.insert(b.slice.calls.begin() + 1, {0xc01, b.program.site_read + 16, {t5, 0xc01}, 0x41,
+                                                   HWS_CALL_COUNTER, {}});
+  const SliceRun r = go(b.slice);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  const nlohmann::json j = stats_of(r);
+  EXPECT_EQ(j["status"], "diverged");
+  EXPECT_EQ(j["detail"], "entry #2 of the replay table is a read of counter 0xc01 at pc " +
+                             ("0x" + hex16(b.program.site_read + 16).substr(10)) +
+                             ", but the program made syscall 63 at pc 0x" +
+                             hex16(b.program.site_read).substr(10));
+}
+
 TEST_F(SliceTest, NearStubSyscallEndIgnoresA0ButNotOtherRegisters) {
   Built b = make_slice({.end_at_syscall = true});
   b.slice.cfg.end_regs.x[a0] = 12345;  // lost at a near stub: not compared
@@ -752,7 +800,7 @@ TEST_F(SliceTest, EndRegistersWithCallsStillToComeAreNotTheEnd) {
   const nlohmann::json j = stats_of(r);
   EXPECT_EQ(j["status"], "diverged");
   EXPECT_EQ(j["calls_replayed"], 2);
-  EXPECT_EQ(j["detail"], "syscall #3 of the replay table is 172 at pc 0x200056, but the program made syscall 94 at pc "
+  EXPECT_EQ(j["detail"], "entry #3 of the replay table is syscall 172 at pc 0x200056, but the program made syscall 94 at pc "
                          "0x200056");
 }
 
@@ -841,7 +889,7 @@ TEST_F(SliceTest, CallFromAnotherSiteDiverges) {
   EXPECT_EQ(j["status"], "diverged");
   EXPECT_EQ(j["calls_replayed"], 1);
   EXPECT_EQ(j["detail"],
-            "syscall #2 of the replay table is 63 at pc 0x200128, but the program made syscall 63 at pc 0x200028");
+            "entry #2 of the replay table is syscall 63 at pc 0x200128, but the program made syscall 63 at pc 0x200028");
 }
 
 TEST_F(SliceTest, OtherSyscallNumberDiverges) {
@@ -851,7 +899,7 @@ TEST_F(SliceTest, OtherSyscallNumberDiverges) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(stats_of(r)["detail"],
-            "syscall #1 of the replay table is 65 at pc 0x200010, but the program made syscall 64 at pc 0x200010");
+            "entry #1 of the replay table is syscall 65 at pc 0x200010, but the program made syscall 64 at pc 0x200010");
 }
 
 TEST_F(SliceTest, ReplayWritesIntoAReadOnlyPage) {
@@ -910,7 +958,7 @@ TEST_F(SliceTest, SetupErrorsNameWhatIsWrong) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {[](Slice& s) { s.cfg.version = HWS_VERSION + 1; }, "unsupported slice format version 4"},
+      {[](Slice& s) { s.cfg.version = HWS_VERSION + 1; }, "unsupported slice format version 5"},
       {[](Slice& s) { s.regions[2].addr = kBase + 0x3000; }, "region overlaps the slice runtime or its data: 0x10003000"},
       {[](Slice& s) { s.digest[0].addr = kStubs + 0x1000; }, "digest range not inside one readable region: 0x203000"},
       {[](Slice& s) { s.cfg.end_pc += 4; s.cfg.end_next_pc += 4; }, "no breakpoint at end pc 0x200048"},

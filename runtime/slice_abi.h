@@ -55,6 +55,13 @@
  *   listed in the trap-site table; the runtime's SIGTRAP handler replays it
  *   the same way (with the full register file, a0 included).
  *
+ * Counter reads: an rdcycle/rdtime/rdinstret the program ran in the interval
+ * is a replay-table entry too (HWS_CALL_COUNTER), in order among the
+ * syscalls; its site is always rewritten to `ebreak` and listed in the
+ * trap-site table, and the SIGTRAP handler sets rd to the recorded value
+ * and moves pc past it (the ebreak stands for the program's instruction in
+ * the accounting, as for an ecall trap site).
+ *
  * Replay table: the calls in program order, each a struct hws_call followed
  * by `nwrites` struct hws_write, each followed by its data padded to 8
  * bytes. The runtime keeps one cursor; a call from the wrong site (near+32
@@ -97,7 +104,7 @@
 #include <stdint.h>
 
 #define HWS_MAGIC 0x31454349534c5748ULL /* "HWSLICE1" */
-#define HWS_VERSION 3
+#define HWS_VERSION 4
 #define HWS_PAGE 4096ULL
 #define HWS_NEAR_STUB_SIZE 56
 /* The first bytes of the runtime image are not used by the runtime: the
@@ -117,6 +124,10 @@
 #define HWS_CALL_ECHO 1ULL  /* write/writev to fd 1 or 2: also perform it for
                                real (same fd, buffers read from the slice's
                                memory); the recorded return value is used */
+#define HWS_CALL_COUNTER 2ULL /* not a syscall: the program's read of a counter
+                                 (rdcycle/rdtime/rdinstret) at `site`, always a
+                                 trap site; nr = the CSR number, args[0] = rd,
+                                 ret = the value rd gets; no writes */
 
 struct hws_regs {
   uint64_t pc;

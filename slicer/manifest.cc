@@ -47,6 +47,7 @@ json to_json(const ManifestSlice& s) {
             {"in_place_sites", s.in_place_sites},
             {"near_stubs", s.near_stubs},
             {"trap_sites", s.trap_sites},
+            {"counter_reads", s.counter_reads},
             {"size", s.size},
             {"stdout", bytes_to_hex(s.stdout_bytes)},
             {"stdout_length", s.stdout_bytes.size()},
@@ -168,6 +169,7 @@ ManifestSlice slice_from_json(const json& j) {
   s.in_place_sites = count_field(j, "in_place_sites");
   s.near_stubs = count_field(j, "near_stubs");
   s.trap_sites = count_field(j, "trap_sites");
+  s.counter_reads = j.contains("counter_reads") ? count_field(j, "counter_reads") : 0;
   s.size = count_field(j, "size");
   for (auto [bytes, len, out] : {std::tuple{"stdout", "stdout_length", &s.stdout_bytes},
                                  std::tuple{"stderr", "stderr_length", &s.stderr_bytes}}) {
@@ -205,6 +207,7 @@ ManifestSlice manifest_slice(const SliceSpec& spec, const SliceFile& slice, std:
   s.in_place_sites = slice.summary.in_place_sites;
   s.near_stubs = slice.summary.near_sites;
   s.trap_sites = slice.summary.trap_sites;
+  s.counter_reads = slice.summary.counter_reads;
   s.size = slice.summary.file_size;
   s.stdout_bytes = spec.stdout_bytes;
   s.stderr_bytes = spec.stderr_bytes;

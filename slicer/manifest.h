@@ -15,6 +15,8 @@
 //       "end_regs": {"pc": "10abc", "ints": [32 hex], "fps": [32 hex], "fcsr": "0"},
 //       "digest": "0123456789abcdef", "digest_ranges": 3,
 //       "replayed_calls": 5, "in_place_sites": 2, "near_stubs": 3, "trap_sites": 0,
+//       "counter_reads": 0 (optional, 0 when absent: replayed_calls that are
+//         rdcycle/rdtime/rdinstret values, not syscalls),
 //       "size": 123456,
 //       "stdout": "68690a", "stdout_length": 3, "stderr": "", "stderr_length": 0}]}
 // Machine values (pcs, registers) are lower-case hex strings without "0x"
@@ -63,6 +65,7 @@ struct ManifestSlice {
   uint64_t digest_ranges = 0;
   uint64_t replayed_calls = 0;  // calls the runtime applies (its stats' calls_replayed)
   uint64_t in_place_sites = 0, near_stubs = 0, trap_sites = 0;
+  uint64_t counter_reads = 0;   // of replayed_calls: counter reads (rdtime, ...)
   uint64_t size = 0;
   std::vector<uint8_t> stdout_bytes, stderr_bytes;
   bool operator==(const ManifestSlice&) const = default;

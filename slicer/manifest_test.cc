@@ -40,6 +40,7 @@ Manifest sample() {
   a.in_place_sites = 2;
   a.near_stubs = 3;
   a.trap_sites = 1;
+  a.counter_reads = 4;
   a.size = 1234567;
   a.stdout_bytes = {'h', 'i', '\n', 0, 0xff};
   ManifestSlice b;
@@ -65,6 +66,14 @@ TEST(Manifest, RoundTrip) {
   EXPECT_EQ(back->slices[0].weight, 0.123456789012345678);
   EXPECT_FALSE(back->slices[1].weight.has_value());
   EXPECT_EQ(text.back(), '\n');
+  // Manifests written before counter reads were replayed have no
+  // "counter_reads": none.
+  json j = json::parse(text);
+  j["slices"][0].erase("counter_reads");
+  auto old = parse_manifest(j.dump(), "xz.manifest.json");
+  ASSERT_TRUE(old) << old.error().message();
+  EXPECT_EQ(old->slices[0].counter_reads, 0u);
+  EXPECT_EQ(old->slices[0].trap_sites, 1u);
 }
 
 TEST(Manifest, FieldSpelling) {
@@ -94,6 +103,7 @@ TEST(Manifest, FieldSpelling) {
   EXPECT_EQ(s["in_place_sites"], 2);
   EXPECT_EQ(s["near_stubs"], 3);
   EXPECT_EQ(s["trap_sites"], 1);
+  EXPECT_EQ(s["counter_reads"], 4);
   EXPECT_EQ(s["size"], 1234567);
   EXPECT_EQ(s["stdout"], "68690a00ff");
   EXPECT_EQ(s["stdout_length"], 5);
@@ -140,6 +150,8 @@ TEST(Manifest, PreciseErrors) {
        "P.manifest.json: slice 1: 'stderr_length' is 2 but 'stderr' holds 1 bytes"},
       {"weight", [](json& s) { s["weight"] = "half"; },
        "P.manifest.json: slice 1: field 'weight' must be a number from 0 to 1"},
+      {"counter reads", [](json& s) { s["counter_reads"] = "4"; },
+       "P.manifest.json: slice 1: field 'counter_reads' must be a non-negative integer"},
       {"exact", [](json& s) { s["exact"] = 1; },
        "P.manifest.json: slice 1: field 'exact' must be true or false"},
       {"not object", [](json& s) { s = json::array(); }, "P.manifest.json: slice 1: must be a JSON object"},

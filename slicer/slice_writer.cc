@@ -11,6 +11,7 @@
 #include <set>
 
 #include "slicer/riscv_encode.h"
+#include "tracer/counter_reads.h"
 #include "tracer/riscv_decoder.h"
 #include "tracer/riscv_isa.h"
 #include "tracer/trace_record.h"
@@ -251,7 +252,29 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     const SyscallRecord& first = spec.syscalls[calls.front()];
     uint8_t b[4];
     if (!pages.read(pc, b, 4))
-      return Error(call_name(first, calls.front()) + " at pc " + hex(pc) + ": the ecall is not in the slice's pages");
+      return Error(call_name(first, calls.front()) + " at pc " + hex(pc) + ": the " +
+                   (is_counter_read(first) ? "instruction" : "ecall") + " is not in the slice's pages");
+    for (size_t i : calls)
+      if (is_counter_read(spec.syscalls[i]) != is_counter_read(first))
+        return Error("pc " + hex(pc) + " holds both a counter read and a syscall");
+    if (is_counter_read(first)) {
+      // A counter read: always an ebreak replayed by the SIGTRAP handler,
+      // which can set any rd (a near stub uses a0 as its scratch).
+      uint32_t w;
+      std::memcpy(&w, b, 4);
+      const auto c = decode_counter_read(w);
+      if (!c || c->rd != first.args[0] || c->csr != first.args[1])
+        return Error(first.name + " at pc " + hex(pc) + ": the instruction there is not that read into x" +
+                     std::to_string(first.args[0]));
+      if (std::find(calls.begin(), calls.end(), end_call) != calls.end())
+        return Error(first.name + " at pc " + hex(pc) + ": a slice cannot end at a counter read");
+      SitePlan s;
+      s.pc = pc;
+      s.calls = calls.size();
+      s.counter = true;
+      L.sites.push_back(s);
+      continue;
+    }
     const riscv::Instruction insn = (*decoder)->decode(b, 4, pc);
     if (insn.length != 4 || insn.flow != riscv::Flow::kSyscall)
       return Error(call_name(first, calls.front()) + " at pc " + hex(pc) + ": the instruction there is '" +
@@ -318,7 +341,7 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
   for (SitePlan& s : L.sites) {
     if (s.kind == SiteKind::kInPlace) continue;
     std::optional<uint64_t> stub;
-    if (options.near_stubs) stub = stubs.place(s.pc);
+    if (options.near_stubs && !s.counter) stub = stubs.place(s.pc);
     if (stub) {
       s.kind = SiteKind::kNear;
       s.stub = *stub;
@@ -559,11 +582,11 @@ std::vector<uint8_t> serialize_slice(const SliceSpec& spec, const runtime::Image
   for (size_t i : L.replayed) {
     const SyscallRecord& s = spec.syscalls[i];
     hws_call hc{};
-    hc.nr = static_cast<uint64_t>(s.nr);
+    hc.nr = is_counter_read(s) ? s.args[1] : static_cast<uint64_t>(s.nr);  // counter reads: the CSR number
     hc.site = s.pc;
     for (size_t a = 0; a < 6; ++a) hc.args[a] = s.args[a];
     hc.ret = s.ret;
-    hc.flags = is_echo(s) ? HWS_CALL_ECHO : 0;
+    hc.flags = is_counter_read(s) ? HWS_CALL_COUNTER : is_echo(s) ? HWS_CALL_ECHO : 0;
     hc.nwrites = s.writes.size();
     std::memcpy(file.data() + off, &hc, sizeof hc);
     off += sizeof hc;
@@ -653,7 +676,10 @@ Result<SliceFile> write_slice(const SliceSpec& spec, const runtime::Image& rt, c
     if (site.kind == SiteKind::kInPlace) ++s.in_place_sites;
     if (site.kind == SiteKind::kNear) ++s.near_sites;
     if (site.kind == SiteKind::kTrap) ++s.trap_sites;
+    if (site.counter) ++s.counter_sites;
   }
+  for (size_t i : L.replayed)
+    if (is_counter_read(spec.syscalls[i])) ++s.counter_reads;
   s.stub_pages = L.stub_pages.size();
   s.replay_entries = L.replayed.size();
   s.replayed_calls = L.replayed.size() - (L.end_kind == HWS_END_SYSCALL ? 1 : 0);

@@ -102,6 +102,7 @@ struct SitePlan {
   uint32_t insn = 0;      // instruction written over the ecall
   size_t calls = 0;       // executions in the interval
   bool end = false;       // holds the end call (EndKind::kSyscall)
+  bool counter = false;   // a counter read (rdtime, ...), not an ecall: always kTrap
 };
 
 // A stub page: stubs for `sites` at addr + i * HWS_NEAR_STUB_SIZE.
@@ -183,6 +184,8 @@ struct SliceSummary {
   uint64_t fill_bytes = 0;      // bytes of content in fills
   size_t regions = 0;
   size_t in_place_sites = 0, near_sites = 0, trap_sites = 0;
+  size_t counter_sites = 0;     // trap sites that are counter reads
+  size_t counter_reads = 0;     // replay entries that are counter reads
   size_t stub_pages = 0;
   size_t replay_entries = 0;    // replay-table entries (the end call included)
   size_t replayed_calls = 0;    // calls the runtime applies (the end call excluded)

@@ -410,6 +410,73 @@ TEST(SliceLayout, NoFreePageInJalRangeMakesATrapSite) {
   EXPECT_EQ(l.replayed.size(), 2u);
 }
 
+// --- Counter reads ------------------------------------------------------------
+
+// ecall_spec with an rdtime t0 (csrrs x5, time, x0) at 0x10040, read twice
+// between the calls.
+SliceSpec counter_spec() {
+  SliceSpec s = ecall_spec({{0x10010, 172, 0, 77}, {0x10020, 64, 1, 5}});
+  const uint32_t rdtime_t0 = 0xc01022f3;
+  std::memcpy(&s.pages[0].data[0x40], &rdtime_t0, 4);
+  SyscallRecord first = counter_read_call(CounterRecord{0x10040, "time", 5, 0x123456789}, 1);
+  SyscallRecord second = counter_read_call(CounterRecord{0x10040, "time", 5, 0x12345678a}, 1);
+  s.syscalls.insert(s.syscalls.begin() + 1, first);
+  s.syscalls.push_back(second);
+  return s;
+}
+
+TEST(SliceLayout, CounterReadSitesAreAlwaysTrapSites) {
+  const SliceLayout l = layout_ok(counter_spec());
+  ASSERT_NE(site_at(l, 0x10040), nullptr);
+  EXPECT_EQ(site_at(l, 0x10040)->kind, SiteKind::kTrap);
+  EXPECT_TRUE(site_at(l, 0x10040)->counter);
+  EXPECT_EQ(site_at(l, 0x10040)->insn, 0x00100073u);
+  EXPECT_EQ(site_at(l, 0x10040)->calls, 2u);
+  EXPECT_EQ(site_at(l, 0x10010)->kind, SiteKind::kInPlace);  // getpid, 77 each time
+  EXPECT_EQ(site_at(l, 0x10020)->kind, SiteKind::kNear);
+  EXPECT_EQ(l.trap_sites, (std::vector<uint64_t>{0x10040}));
+  EXPECT_EQ(l.replayed, (std::vector<size_t>{1, 2, 3}));  // the in-place getpid has no entry
+}
+
+TEST(SliceFileBytes, CounterReadEntriesInTheReplayTable) {
+  auto f = write_slice(counter_spec(), fake_rt(), kWholePages);
+  ASSERT_TRUE(f) << f.error().message();
+  const std::vector<uint8_t>& b = f->bytes;
+  const uint64_t cfg = 0x1800;
+  const auto c = read_at<hws_config>(b, cfg);
+  ASSERT_EQ(c.calls_count, 3u);
+  const auto e1 = read_at<hws_call>(b, cfg + c.replay_off);
+  EXPECT_EQ(e1.flags, HWS_CALL_COUNTER);
+  EXPECT_EQ(e1.nr, 0xc01u);
+  EXPECT_EQ(e1.site, 0x10040u);
+  EXPECT_EQ(e1.args[0], 5u);
+  EXPECT_EQ(e1.ret, 0x123456789u);
+  EXPECT_EQ(e1.nwrites, 0u);
+  const auto e2 = read_at<hws_call>(b, cfg + c.replay_off + sizeof(hws_call));
+  EXPECT_EQ(e2.flags, HWS_CALL_ECHO);  // write(1, ...)
+  EXPECT_EQ(e2.nr, 64u);
+  const auto e3 = read_at<hws_call>(b, cfg + c.replay_off + 2 * sizeof(hws_call));
+  EXPECT_EQ(e3.flags, HWS_CALL_COUNTER);
+  EXPECT_EQ(e3.ret, 0x12345678au);
+  EXPECT_EQ(f->summary.counter_sites, 1u);
+  EXPECT_EQ(f->summary.counter_reads, 2u);
+  EXPECT_EQ(f->summary.trap_sites, 1u);
+}
+
+TEST(SliceLayout, CounterReadMustMatchTheInstruction) {
+  SliceSpec wrong_rd = counter_spec();
+  wrong_rd.syscalls[1].args[0] = 6;
+  EXPECT_EQ(layout_error(wrong_rd), "rdtime at pc 0x10040: the instruction there is not that read into x6");
+  SliceSpec on_nop = counter_spec();
+  for (SyscallRecord& r : on_nop.syscalls)
+    if (is_counter_read(r)) r.pc = 0x10044;
+  EXPECT_EQ(layout_error(on_nop), "rdtime at pc 0x10044: the instruction there is not that read into x5");
+  SliceSpec mixed = counter_spec();
+  mixed.syscalls[1].pc = 0x10020;  // the write's ecall
+  EXPECT_NE(layout_error(mixed).find("holds both a counter read and a syscall"), std::string::npos)
+      << layout_error(mixed);
+}
+
 // --- Zero pages -----------------------------------------------------------------
 
 SliceSpec zero_pages_spec() {
@@ -749,7 +816,7 @@ TEST(SliceConfig, EveryField) {
   const SliceLayout l = layout_ok(spec);
   const hws_config c = make_config(spec, l);
   EXPECT_EQ(c.magic, HWS_MAGIC);
-  EXPECT_EQ(c.version, 3u);
+  EXPECT_EQ(c.version, 4u);
   EXPECT_EQ(c.flags, HWS_F_EXACT);
   EXPECT_EQ(c.start, 1000u);
   EXPECT_EQ(c.end, 1030u);

@@ -17,10 +17,12 @@
 
 #include "runtime/slice_abi.h"
 #include "tracer/breakpoint.h"
+#include "tracer/counter_sites.h"
 #include "tracer/page_tracker.h"
 #include "tracer/perf_counter.h"
 #include "tracer/riscv_decoder.h"
 #include "tracer/slice_capture.h"
+#include "tracer/syscall_injector.h"
 #include "tracer/syscall_tracer.h"
 #include "tracer/tracee.h"
 #include "tracer/vdso_patch.h"
@@ -53,7 +55,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
  public:
   IntervalTracer(const IntervalOptions& o, const std::function<Status(SliceSpec&&)>& on_slice, Tracee& t,
                  const riscv::Decoder& decoder)
-      : o_(o), on_slice_(on_slice), t_(t), decoder_(decoder), pages_(t) {}
+      : o_(o), on_slice_(on_slice), t_(t), decoder_(decoder), pages_(t), sites_(t) {}
 
   Status init() {
     PerfCounterSpec spec;
@@ -74,6 +76,8 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     });
     HWSLICE_TRY(patch_vdso_time(t_));
     HWSLICE_TRY(pages_.init());
+    if (spec.user_only) HWSLICE_TRY(calibrate_trap());
+    HWSLICE_TRY(sites_.refresh());
     recording_ = wanted(0);
     if (recording_) HWSLICE_TRY(start_interval(0));
     next_boundary_ = recording_ ? o_.interval + (o_.wanted.empty() ? 0 : o_.warmup) : first_start(0);
@@ -119,6 +123,8 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
 
   Result<bool> after_call(SyscallRecord& rec) override {
     const int64_t ret = static_cast<int64_t>(rec.ret);
+    const bool remaps = rec.nr == riscv::kSysMmap || rec.nr == riscv::kSysMprotect || rec.nr == riscv::kSysMunmap ||
+                        rec.nr == riscv::kSysMremap;
     if (debug_) {
       auto pos = position();
       std::fprintf(stderr, "hwslice: debug: %s = %lld at pc %llx, position %llu\n", rec.name.c_str(),
@@ -131,8 +137,14 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       ++restarts_;
       return false;
     }
-    if (!recording_) return true;
+    if (!recording_) {
+      if (remaps && ret >= 0) HWSLICE_TRY(sites_.refresh());
+      return true;
+    }
     HWSLICE_TRY(pages_.after_call(rec));
+    // After the page tracker, which knows the program's own protection of
+    // the new or changed mappings.
+    if (remaps && ret >= 0) HWSLICE_TRY(sites_.refresh([this](uint64_t a) { return pages_.program_prot(a); }));
     if (auto echoed = capture_echo(t_, rec, spec_); !echoed) return echoed.error();
     return true;
   }
@@ -144,6 +156,13 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
                    last_.describe().c_str());
     if (sig == SIGSTOP && t_.take_requested_stop(last_)) {
       ++summary_.timer_stops;
+      candidate = true;
+    } else if (sig == SIGTRAP) {
+      auto regs = t_.regs();
+      if (!regs) return regs.error();
+      const CounterSite* site = sites_.at(regs->pc());
+      if (!site) return false;  // the program's own ebreak
+      HWSLICE_TRY(counter_read(*site));
       candidate = true;
     } else if (sig == SIGSEGV && recording_) {
       auto info = t_.siginfo();
@@ -240,8 +259,44 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
   Result<uint64_t> position() {
     auto v = counter_->read();
     if (!v) return v.error();
-    const uint64_t fix = pages_.reexecuted_ecalls() + restarts_;
-    return *v > fix ? *v - fix : 0;
+    const uint64_t fix = pages_.reexecuted_ecalls() + restarts_ + calibration_;
+    const uint64_t counted = *v + counter_credit_;
+    return counted > fix ? counted - fix : 0;
+  }
+
+  // Whether this board counts a trapping ebreak as a retired instruction
+  // (the ISA says it does not retire; QEMU counts it): run one nop and an
+  // ebreak on the tracer's code page with the counter on.
+  Status calibrate_trap() {
+    auto before = counter_->read();
+    if (!before) return before.error();
+    auto r = inject_instruction(t_, RemoteAddr(pages_.code_page()), riscv::kNop, 0);
+    if (!r) return r.error().wrap("calibrating the instruction counter");
+    auto after = counter_->read();
+    if (!after) return after.error();
+    calibration_ = *after - *before;  // not program instructions
+    trap_counted_ = calibration_ >= 2;
+    return ok_status();
+  }
+
+  // The program's counter read at `site` (its ebreak trapped): run it, and
+  // record its value in the interval's replay sequence. The counter is off
+  // while it runs on the tracer's page; the program's instruction counts as
+  // one, which the trap stands for where the board counts the trap.
+  Status counter_read(const CounterSite& site) {
+    const CounterSite s = site;
+    (void)counter_->disable();
+    auto v = sites_.execute(s, RemoteAddr(pages_.code_page()));
+    (void)counter_->enable();
+    if (!v) return v.error();
+    if (!*v) return ok_status();  // the read traps: the program takes the SIGILL at its pc
+    if (!trap_counted_ && summary_.counter == "user") ++counter_credit_;
+    ++summary_.counter_reads;
+    if (recording_) {
+      CounterRecord rec{s.pc, s.insn.csr == 0xc00 ? "cycle" : s.insn.csr == 0xc01 ? "time" : "instret", s.insn.rd, **v};
+      spec_.syscalls.push_back(counter_read_call(rec, summary_.syscalls));
+    }
+    return ok_status();
   }
 
 
@@ -285,6 +340,8 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     // the data instead of making a syscall). A page without a copy (it
     // faults for the program too) is zero-filled.
     std::vector<SlicePage> pages = pages_.pages();
+    // Pages were read with the counter-read breakpoints in them.
+    for (SlicePage& p : pages) sites_.unpatch(p.addr, p.data.data(), p.data.size());
     bool vdso = false;
     for (const SlicePage& p : pages)
       for (const AddressRange& m : pages_.mappings_seen())
@@ -363,6 +420,10 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
   Tracee& t_;
   const riscv::Decoder& decoder_;
   PageTracker pages_;
+  CounterSites sites_;
+  uint64_t calibration_ = 0;    // counted by calibrate_trap
+  bool trap_counted_ = true;    // a trapping ebreak counts as retired
+  uint64_t counter_credit_ = 0; // program counter reads the counter did not see
   std::unique_ptr<PerfCounter> counter_;
   IntervalSummary summary_;
   SliceSpec spec_;

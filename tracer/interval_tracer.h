@@ -11,6 +11,10 @@
 // exact start and end are recorded. The last interval ends at the program's
 // exit call.
 //
+// Counter reads (rdtime, rdcycle, rdinstret in the program's code) stop at a
+// breakpoint; the tracer runs each one for the program and the value joins
+// the interval's replay sequence (tracer/counter_sites.h).
+//
 // Counting: a perf counter of the tracee's user instructions
 // (exclude_kernel), paused while the tracer injects syscalls; ecalls the
 // program runs twice because of the tracer (a call re-run after its buffers
@@ -55,6 +59,7 @@ struct IntervalSummary {
   uint64_t instructions = 0;  // program instructions counted in total
   bool exact = true;
   uint64_t faults = 0, injections = 0, timer_stops = 0, syscalls = 0;
+  uint64_t counter_reads = 0;  // rdtime/rdcycle/rdinstret the program ran (tracer/counter_sites.h)
   std::string counter;        // "user", "all" or "none"
 };
 

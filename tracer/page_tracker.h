@@ -35,6 +35,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -92,6 +93,18 @@ class PageTracker {
   uint64_t reexecuted_ecalls() const { return reexecuted_; }
   // Memory the kernel rewrites without a syscall (registered rseq areas).
   const std::vector<std::pair<uint64_t, uint64_t>>& async_areas() const { return async_; }
+  // The program's own protection of `addr` while the tracker holds the
+  // address space protected (what /proc/<pid>/maps shows is then the
+  // tracker's); nullopt when maps shows the program's own, or for an
+  // address in no known mapping.
+  std::optional<int> program_prot(uint64_t addr) const {
+    if (!armed_) return std::nullopt;
+    const Range* r = find(addr);
+    if (!r) return std::nullopt;
+    return r->prot;
+  }
+  // The tracer's code page in the tracee (r-x, never protected).
+  uint64_t code_page() const { return scratch_; }
   bool is_tracer_page(uint64_t addr) const { return addr >= scratch_ && addr < scratch_ + kScratchPages * kPageSize; }
   // The vDSO data pages ([vvar]) as the program saw them when it first
   // touched the vDSO in this interval (address -> page content). They can be

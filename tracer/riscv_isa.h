@@ -17,6 +17,7 @@ namespace hwslice::riscv {
 inline constexpr uint32_t kEbreak = 0x00100073;   // ebreak
 inline constexpr uint16_t kCEbreak = 0x9002;      // c.ebreak
 inline constexpr uint32_t kEcall = 0x00000073;    // ecall
+inline constexpr uint32_t kNop = 0x00000013;      // addi x0, x0, 0
 
 // Linux generic syscall numbers used by the tracer itself.
 inline constexpr long kSysGetpid = 172;

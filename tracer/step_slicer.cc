@@ -115,6 +115,9 @@ class StepSlicer final : public StepObserver, public TraceSink {
       for (const MemWrite& w : s->writes) used_.write(w.addr, w.data.size(), 'k');
     } else if (const auto* e = std::get_if<ExitRecord>(&record)) {
       summary_.exit = *e;
+    } else if (const auto* c = std::get_if<CounterRecord>(&record)) {
+      ++summary_.counter_reads;
+      if (recording_) spec_.syscalls.push_back(counter_read_call(*c, summary_.syscalls));
     } else if (!recording_) {
       return;
     } else if (const auto* i = std::get_if<InstRecord>(&record)) {

@@ -11,6 +11,7 @@
 
 #include "runtime/slice_abi.h"
 #include "tracer/breakpoint.h"
+#include "tracer/counter_reads.h"
 #include "tracer/isa_string.h"
 #include "tracer/perf_counter.h"
 #include "tracer/riscv_decoder.h"
@@ -345,6 +346,15 @@ class StepTracer final : public SyscallHooks, public TraceSink {
       if (regs->x(s.insns[0].rd) != 0) s.stores.clear();
     }
     for (const Pending& p : s.stores) emit_access(read_access(true, p.addr, p.size), p.size);
+    if (s.insns.size() == 1 && s.insns[0].length == 4) {
+      // A counter read (rdtime, ...): the value it got, for replay.
+      if (auto c = decode_counter_read(s.insns[0].word)) {
+        auto regs = t_.regs();
+        if (!regs) return regs.error();
+        out_.on_record(CounterRecord{s.insns[0].pc, c->csr == 0xc00 ? "cycle" : c->csr == 0xc01 ? "time" : "instret",
+                                     c->rd, regs->x(c->rd)});
+      }
+    }
     count_ += n;
     return ok_status();
   }

@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include "tracer/trace_record.h"
+
 namespace hwslice {
 
 Result<int64_t> inject_syscall(Tracee& tracee, RemoteAddr code_addr, long nr,
@@ -32,6 +34,55 @@ Result<int64_t> inject_syscall(Tracee& tracee, RemoteAddr code_addr, long nr,
     result = static_cast<int64_t>(after->x(riscv::kA0));
   }
   // Restore unconditionally (if the tracee still exists).
+  if (tracee.alive()) {
+    auto w = tracee.write(code_addr, saved_code, sizeof saved_code);
+    auto r = tracee.set_regs(*saved_regs);
+    if (result && !w) return w.error();
+    if (result && !r) return r.error();
+  }
+  return result;
+}
+
+Result<std::optional<uint64_t>> inject_instruction(Tracee& tracee, RemoteAddr code_addr, uint32_t insn,
+                                                   unsigned rd) {
+  auto saved_regs = tracee.regs();
+  if (!saved_regs) return saved_regs.error();
+  uint32_t saved_code[2];
+  HWSLICE_TRY(tracee.read(code_addr, saved_code, sizeof saved_code));
+  const uint32_t code[2] = {insn, riscv::kEbreak};
+  HWSLICE_TRY(tracee.write(code_addr, code, sizeof code));
+  auto regs = *saved_regs;
+  regs.set_pc(code_addr.as_int());
+
+  Result<std::optional<uint64_t>> result = Error("not run");
+  if (auto st = tracee.set_regs(regs); !st) {
+    result = st.error();
+  } else {
+    while (true) {
+      if (auto c = tracee.cont(); !c) {
+        result = c.error();
+        break;
+      }
+      auto w = tracee.wait();
+      if (!w) {
+        result = w.error();
+        break;
+      }
+      if (tracee.take_requested_stop(*w)) continue;
+      if (w->kind() == WaitStatus::Kind::kSignalStop && w->signal() == SIGILL) {
+        result = std::optional<uint64_t>();
+        break;
+      }
+      auto after = tracee.regs();
+      if (w->kind() != WaitStatus::Kind::kSignalStop || w->signal() != SIGTRAP || !after ||
+          after->pc() != code_addr.as_int() + 4) {
+        result = Error("injected instruction " + to_hex(insn) + " stopped at the wrong place: " + tracee.state_line());
+        break;
+      }
+      result = std::optional<uint64_t>(after->x(rd));
+      break;
+    }
+  }
   if (tracee.alive()) {
     auto w = tracee.write(code_addr, saved_code, sizeof saved_code);
     auto r = tracee.set_regs(*saved_regs);

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 
 #include "tracer/remote_ptr.h"
 #include "tracer/result.h"
@@ -20,5 +21,14 @@ namespace hwslice {
 // Returns the raw syscall return value (negative errno on failure).
 Result<int64_t> inject_syscall(Tracee& tracee, RemoteAddr code_addr, long nr,
                                const std::array<uint64_t, 6>& args);
+
+// Runs one straight-line instruction `insn` (4 bytes, position independent,
+// e.g. a counter read) in the tracee at `code_addr`, followed by an ebreak,
+// and returns the value it left in integer register `rd`; registers and code
+// bytes are then put back. nullopt: the instruction trapped with SIGILL (a
+// counter the kernel does not let user mode read); the signal is not
+// delivered.
+Result<std::optional<uint64_t>> inject_instruction(Tracee& tracee, RemoteAddr code_addr, uint32_t insn,
+                                                   unsigned rd);
 
 }  // namespace hwslice

@@ -79,6 +79,10 @@ json to_json(const AccessRecord& r) {
   return {{"type", r.write ? "write" : "read"}, {"addr", to_hex(r.addr)}, {"data", bytes_to_hex(r.data)}};
 }
 
+json to_json(const CounterRecord& r) {
+  return {{"type", "counter"}, {"pc", to_hex(r.pc)}, {"csr", r.csr}, {"rd", r.rd}, {"value", to_hex(r.value)}};
+}
+
 // Decoding helpers: each throws DecodeError with the field name.
 struct DecodeError {
   std::string message;
@@ -226,10 +230,33 @@ TraceRecord decode_json(const json& j) {
     r.data = hex_bytes(field(j, "data"));
     return r;
   }
+  if (type == "counter") {
+    CounterRecord r;
+    r.pc = hex_field(j, "pc");
+    r.csr = string_field(j, "csr");
+    if (r.csr != "cycle" && r.csr != "time" && r.csr != "instret")
+      throw DecodeError{"field \"csr\" must be cycle, time or instret"};
+    r.rd = number_field<unsigned>(j, "rd");
+    if (r.rd == 0 || r.rd > 31) throw DecodeError{"field \"rd\" must be a register 1..31"};
+    r.value = hex_field(j, "value");
+    return r;
+  }
   throw DecodeError{"unknown record type \"" + type + "\""};
 }
 
 }  // namespace
+
+SyscallRecord counter_read_call(const CounterRecord& r, uint64_t index) {
+  SyscallRecord c;
+  c.index = index;
+  c.nr = kCounterReadNr;
+  c.name = "rd" + r.csr;
+  c.args[0] = r.rd;
+  c.args[1] = r.csr == "cycle" ? 0xc00 : r.csr == "time" ? 0xc01 : 0xc02;
+  c.ret = r.value;
+  c.pc = r.pc;
+  return c;
+}
 
 std::string encode(const TraceRecord& record) {
   return std::visit([](const auto& r) { return to_json(r).dump(); }, record);

@@ -101,8 +101,26 @@ struct AccessRecord {
   bool operator==(const AccessRecord&) const = default;
 };
 
-using TraceRecord =
-    std::variant<SyscallRecord, RegsRecord, NoteRecord, ExitRecord, PagesRecord, InstRecord, AccessRecord>;
+// A read of cycle, time or instret by the program's own code (rdcycle,
+// rdtime, rdinstret at `pc`, into integer register `rd`) and the value it
+// got: an input no syscall carries, which slices replay at the same site.
+struct CounterRecord {
+  uint64_t pc = 0;
+  std::string csr;  // "cycle", "time", "instret"
+  unsigned rd = 0;
+  uint64_t value = 0;
+  bool operator==(const CounterRecord&) const = default;
+};
+
+using TraceRecord = std::variant<SyscallRecord, RegsRecord, NoteRecord, ExitRecord, PagesRecord, InstRecord,
+                                 AccessRecord, CounterRecord>;
+
+// In a slice's replay sequence (SliceSpec::syscalls), a counter read is an
+// entry with this `nr`, its name ("rdtime", ...), args[0] = rd, args[1] =
+// the CSR number, ret = the value and pc = the site; never a syscall number.
+inline constexpr long kCounterReadNr = -0x100;
+SyscallRecord counter_read_call(const CounterRecord& r, uint64_t index);
+inline bool is_counter_read(const SyscallRecord& r) { return r.nr == kCounterReadNr; }
 
 std::string encode(const TraceRecord& record);
 // `line_number` is used in error messages ("line 12: ...").

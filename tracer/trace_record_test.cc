@@ -40,7 +40,8 @@ TEST(TraceRecordTest, RoundTripsEveryRecordType) {
                                       InstRecord{0x101da, 0x641c, 2}, InstRecord{0x101e8, 0x3b1180ef, 4},
                                       InstRecord{0x10000, 0x13, 4},
                                       AccessRecord{false, 0xfffffff8f0, {0, 0x20, 0, 0x80, 0, 0, 0, 0}},
-                                      AccessRecord{true, 0xfffffff7c0, {0x50, 0x27}}, AccessRecord{false, 0x1000, {}}};
+                                      AccessRecord{true, 0xfffffff7c0, {0x50, 0x27}}, AccessRecord{false, 0x1000, {}},
+                                      CounterRecord{0x10a2e, "time", 15, 0x1d2c3b4a59687}};
   for (const auto& rec : records) {
     std::string line = encode(rec);
     EXPECT_EQ(line.find('\n'), std::string::npos);
@@ -61,6 +62,21 @@ TEST(TraceRecordTest, UsesTheSeedsHexConventions) {
   EXPECT_EQ(encode(InstRecord{0x10000, 0x13, 4}), R"({"inst":"00000013","pc":"10000","type":"inst"})");
   EXPECT_EQ(encode(AccessRecord{true, 0xfffffff7c0, {0x50, 0x27, 0xff, 0xff}}),
             R"({"addr":"fffffff7c0","data":"5027ffff","type":"write"})");
+  EXPECT_EQ(encode(CounterRecord{0x10a2e, "time", 10, 0x5f5e100}),
+            R"({"csr":"time","pc":"10a2e","rd":10,"type":"counter","value":"5f5e100"})");
+}
+
+TEST(TraceRecordTest, CounterReadsJoinTheReplaySequence) {
+  const SyscallRecord c = counter_read_call(CounterRecord{0x10a2e, "instret", 12, 777}, 4);
+  EXPECT_TRUE(is_counter_read(c));
+  EXPECT_FALSE(is_counter_read(sample_syscall()));
+  EXPECT_EQ(c.name, "rdinstret");
+  EXPECT_EQ(c.index, 4u);
+  EXPECT_EQ(c.args[0], 12u);
+  EXPECT_EQ(c.args[1], 0xc02u);
+  EXPECT_EQ(c.ret, 777u);
+  EXPECT_EQ(c.pc, 0x10a2eu);
+  EXPECT_TRUE(c.writes.empty());
 }
 
 TEST(TraceRecordTest, BadInputGivesClearErrors) {
@@ -90,6 +106,10 @@ TEST(TraceRecordTest, BadInputGivesClearErrors) {
   EXPECT_EQ(err(regs), "line 12: x0 must be 0");
   EXPECT_EQ(err(R"({"type":"inst","pc":"10","inst":"641c00"})"), "line 12: field \"inst\" must be 4 or 8 hex digits");
   EXPECT_EQ(err(R"({"type":"read","addr":"10"})"), "line 12: missing field \"data\"");
+  EXPECT_EQ(err(R"({"type":"counter","pc":"10","csr":"fcsr","rd":5,"value":"1"})"),
+            "line 12: field \"csr\" must be cycle, time or instret");
+  EXPECT_EQ(err(R"({"type":"counter","pc":"10","csr":"time","rd":0,"value":"1"})"),
+            "line 12: field \"rd\" must be a register 1..31");
   EXPECT_EQ(err(R"({"type":"pages","interval":0,"start":0,"end":9,"pages":[{"addr":"1000","kind":"q","digest":"0"}]})"),
             "line 12: field \"kind\" must be letters of rwxk");
   EXPECT_EQ(err(R"({"type":"pages","interval":0,"start":0,"end":9,"pages":{}})"),

@@ -297,6 +297,16 @@ Status Tracee::write(RemoteAddr addr, const void* buf, size_t len) {
   return ok_status();
 }
 
+Status Tracee::read_forced(RemoteAddr addr, void* buf, size_t len) {
+  auto fd = mem_fd();
+  if (!fd) return fd.error();
+  ssize_t n = ::pread((*fd)->get(), buf, len, static_cast<off_t>(addr.as_int()));
+  if (n != static_cast<ssize_t>(len))
+    return Error::from_errno("reading " + std::to_string(len) + " bytes at " + hex(addr.as_int()) +
+                             " in pid " + std::to_string(pid_), n < 0 ? errno : EIO);
+  return ok_status();
+}
+
 Result<UniqueFd*> Tracee::mem_fd() {
   if (!mem_.valid()) {
     std::string path = "/proc/" + std::to_string(pid_) + "/mem";

@@ -112,6 +112,9 @@ class Tracee {
 
   Status read(RemoteAddr addr, void* buf, size_t len);
   Status write(RemoteAddr addr, const void* buf, size_t len);
+  // Reads through /proc/<pid>/mem, as write() writes: also pages the
+  // program cannot read now (PROT_NONE while page mode tracks them).
+  Status read_forced(RemoteAddr addr, void* buf, size_t len);
   template <typename T>
   Result<T> read_value(RemotePtr<T> addr) {
     T v{};

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # hwslice slice + verify in the virtual board: every slice of our own test
 # programs (compute loops static and PIE, heap growth, file reads, stdio
-# output, syscalls right before boundaries, intervals made only of syscalls),
+# output, syscalls right before boundaries, intervals made only of syscalls,
+# rdtime read by the program's own code and deciding its path),
 # busybox (static) and xz / zstd (dynamic) passes `hwslice verify`:
 #  - it ends by its end mechanism with the recorded registers and memory
 #    digest, and writes exactly the recorded stdout/stderr bytes;
 #  - on k1 (exact user-only counters) it retires exactly end - start program
 #    instructions;
 #  - slicing leaves the program's output and exit status unchanged;
+#  - every rdtime the program ran is a replayed counter read of some slice;
 #  - a SimPoint selection slices only the chosen intervals, and an interval
 #    past the end is a clear error that leaves no file behind;
 #  - every slice also runs under qemu-riscv64 user mode on the host and
@@ -48,6 +50,7 @@ vboard --pkg xz-utils --pkg zstd --out "$out_dir" --timeout 1500 --mem 2048 -- s
   slice stdio 100000 500000 slicecases stdio 300
   slice edge 100000 100000 slicecases edge 60
   slice syscalls 20000 500000 slicecases syscalls 400
+  slice timer 100000 200000 slicecases timer 200
   slice busybox 300000 1200000 busybox md5sum in.txt
   head -c 12000 in.txt > small.txt
   slice xz 2000000 8000000 xz -T1 -6 -c small.txt
@@ -76,7 +79,7 @@ json() { board/sdk run python3 -c "$1" "${@:2}"; }
 # Every program is strict on both profiles: since the vDSO's time functions
 # go through syscalls while slicing, every slice of xz, xz -d and zstd
 # passes on both profiles in the virtual board.
-for name in compute compute-dyn heap files stdio edge syscalls busybox xz xz-d zstd; do
+for name in compute compute-dyn heap files stdio edge syscalls timer busybox xz xz-d zstd; do
   echo " $name:"
   assert_eq "$name: untraced exit status 0" 0 "$(cat "$out_dir/$name.plain.rc")"
   assert_eq "$name: hwslice slice exit status" 0 "$(cat "$out_dir/$name.slice.rc")"
@@ -100,6 +103,10 @@ for name in compute compute-dyn heap files stdio edge syscalls busybox xz xz-d z
   # The same slices under qemu-riscv64 user mode on the host.
   assert_eq "$name: every slice reaches the same end state under qemu-riscv64" "$n" "$qemu_ok"
 done
+# slicecases timer 200 runs its rdtime 200 times; each read is replayed by
+# the slice whose interval ran it (tracer/counter_sites.h).
+reads=$(json 'import json,sys; print(sum(s.get("counter_reads", 0) for s in json.load(open(sys.argv[1]))["slices"]))' "$out_dir/timer/smanifest.json")
+assert_eq "timer: the slices replay all 200 rdtime reads" 200 "$reads"
 n=$(ls "$out_dir/compute"/*.exe | wc -l)
 assert_eq "compute: more than one slice (intervals of 300000 over ~1.3M instructions)" 1 "$(( n > 3 ))"
 sizes=$(json 'import json,sys,statistics; print(int(statistics.median(s["size"] for s in json.load(open(sys.argv[1]))["slices"])))' "$out_dir/compute/smanifest.json")

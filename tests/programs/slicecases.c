@@ -8,7 +8,12 @@
  *              of syscalls)
  *   edge N     compute loops with a write(2) call every 4096 iterations, so
  *              syscalls fall right before interval boundaries
- * Every mode prints one result line; nothing depends on time or pids. */
+ *   timer N    N rounds, each reading the time with rdtime (the program's
+ *              own counter read, no syscall) and taking one of two paths on
+ *              its low bit, then a compute loop
+ * Every mode prints one result line; nothing in it depends on time or pids.
+ * timer's registers and memory do: only a slice that replays the values
+ * its rdtime read reaches the recorded end state. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -79,15 +84,36 @@ static int edge(int rounds) {
   return 0;
 }
 
+volatile uint64_t timer_state;
+
+static int timer(int rounds) {
+  uint64_t h = 3;
+  for (int r = 0; r < rounds; r++) {
+    uint64_t t;
+    __asm__ volatile("rdtime %0" : "=r"(t));
+    if (t & 1) {
+      h = mix(h, t);
+    } else {
+      h = mix(h ^ t, (uint64_t)r);
+      h = mix(h, 12345);
+    }
+    for (int i = 0; i < 256; i++) h = mix(h, (uint64_t)i);
+    timer_state = h;
+  }
+  printf("timer: %d rounds\n", rounds);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: slicecases heap|files|stdio|syscalls|edge ARG [N]\n");
+    fprintf(stderr, "usage: slicecases heap|files|stdio|syscalls|edge|timer ARG [N]\n");
     return 2;
   }
   if (!strcmp(argv[1], "heap")) return heap(atoi(argv[2]));
   if (!strcmp(argv[1], "files")) return files(argv[2], argc > 3 ? atoi(argv[3]) : 3);
   if (!strcmp(argv[1], "stdio")) return stdio(atoi(argv[2]));
   if (!strcmp(argv[1], "syscalls")) return syscalls(atoi(argv[2]));
+  if (!strcmp(argv[1], "timer")) return timer(atoi(argv[2]));
   if (!strcmp(argv[1], "edge")) return edge(atoi(argv[2]));
   return 2;
 }
