@@ -172,7 +172,7 @@ struct hws_config {
   uint64_t regions_off, regions_count;
   uint64_t replay_off, replay_size;       /* bytes of the replay table */
   uint64_t calls_count;                   /* calls in the replay table */
-  uint64_t trap_sites_off, trap_sites_count; /* uint64_t pcs of ebreak-replayed ecall sites */
+  uint64_t trap_sites_off, trap_sites_count; /* uint64_t pcs of ebreak-replayed ecall and counter-read sites */
   uint64_t digest_off, digest_count;      /* struct hws_range, sorted by addr */
   uint64_t expected_digest;               /* hws_digest of those ranges at the end */
   uint64_t fills_off, fills_count;        /* struct hws_write + data (padded to 8), sorted by

@@ -5,6 +5,19 @@
 #include "tracer/trace_record.h"
 
 namespace hwslice {
+namespace {
+
+// Puts the injected-over code bytes and the registers back (if the tracee
+// still exists); the first error of the two, if any.
+Status put_back(Tracee& tracee, RemoteAddr code_addr, const uint32_t (&code)[2], const riscv::IntRegisters& regs) {
+  if (!tracee.alive()) return ok_status();
+  auto w = tracee.write(code_addr, code, sizeof code);
+  auto r = tracee.set_regs(regs);
+  if (!w) return w;
+  return r;
+}
+
+}  // namespace
 
 Result<int64_t> inject_syscall(Tracee& tracee, RemoteAddr code_addr, long nr,
                                const std::array<uint64_t, 6>& args) {
@@ -33,13 +46,8 @@ Result<int64_t> inject_syscall(Tracee& tracee, RemoteAddr code_addr, long nr,
   } else {
     result = static_cast<int64_t>(after->x(riscv::kA0));
   }
-  // Restore unconditionally (if the tracee still exists).
-  if (tracee.alive()) {
-    auto w = tracee.write(code_addr, saved_code, sizeof saved_code);
-    auto r = tracee.set_regs(*saved_regs);
-    if (result && !w) return w.error();
-    if (result && !r) return r.error();
-  }
+  // Restore unconditionally. The injection's own error wins; a failed put-back replaces a success.
+  if (Status p = put_back(tracee, code_addr, saved_code, *saved_regs); result && !p) return p.error();
   return result;
 }
 
@@ -83,12 +91,8 @@ Result<std::optional<uint64_t>> inject_instruction(Tracee& tracee, RemoteAddr co
       break;
     }
   }
-  if (tracee.alive()) {
-    auto w = tracee.write(code_addr, saved_code, sizeof saved_code);
-    auto r = tracee.set_regs(*saved_regs);
-    if (result && !w) return w.error();
-    if (result && !r) return r.error();
-  }
+  // The injection's own error wins; a failed put-back replaces a success.
+  if (Status p = put_back(tracee, code_addr, saved_code, *saved_regs); result && !p) return p.error();
   return result;
 }
 
