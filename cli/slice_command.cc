@@ -35,6 +35,7 @@ struct SliceOptions {
   std::string mode = "pages";
   std::string simpoints, weights;
   uint64_t warmup = 0;
+  unsigned keep_pages = 0;
   bool allow_unknown = false;
   bool json = false;
   std::vector<std::string> argv;
@@ -56,6 +57,10 @@ int run_slice_command(const SliceOptions& o) {
     print_error("--mode must be pages or step");
     return 2;
   }
+  if (o.keep_pages && o.mode == "step") {
+    print_error("--keep-pages is for page mode (step mode records only the bytes used)");
+    return 2;
+  }
   if (o.simpoints.empty() != o.weights.empty()) {
     print_error("--simpoints and --weights go together");
     return 2;
@@ -66,6 +71,7 @@ int run_slice_command(const SliceOptions& o) {
   io.argv = o.argv;
   io.interval = o.interval;
   io.warmup = o.warmup;
+  io.keep_pages = o.keep_pages;
   io.allow_unknown = o.allow_unknown;
   io.interrupted = &g_interrupted;
   if (!o.simpoints.empty()) {
@@ -204,6 +210,9 @@ void add_slice_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--simpoints", o->simpoints, "Slice only the intervals chosen in this SimPoint 3.2 .simpoints file");
   cmd->add_option("--weights", o->weights, "The SimPoint .weights file that goes with --simpoints");
   cmd->add_option("--warmup", o->warmup, "With --simpoints: start each slice this many instructions early");
+  cmd->add_option("--keep-pages", o->keep_pages,
+                  "Page mode: pages an interval faulted on stay open for N more intervals (faster tracing; a slice "
+                  "may then hold pages it does not use)");
   cmd->add_flag("--allow-unknown", o->allow_unknown, "Record syscalls with unmodeled memory effects instead of failing");
   cmd->add_flag("--json", o->json, "Print the manifest as JSON instead of the table");
   cmd->add_option("program", o->argv, "Program and arguments (after --)");

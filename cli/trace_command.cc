@@ -45,6 +45,7 @@ struct TraceOptions {
   int pid = 0;
   std::vector<uint64_t> at;
   bool no_aslr = false;
+  unsigned keep_pages = 0;
   std::string position_mode = "block";
   uint64_t interval = 0;
   std::string mode = "pages";
@@ -234,6 +235,7 @@ int run_interval_trace(const TraceOptions& o) {
   io.interval = o.interval;
   io.allow_unknown = o.allow_unknown;
   io.no_aslr = o.no_aslr;
+  io.keep_pages = o.keep_pages;
   io.interrupted = &g_interrupted;
   uint64_t index = 0;
   auto emit = [&](const TraceRecord& r) {
@@ -264,6 +266,9 @@ int run_interval_trace(const TraceOptions& o) {
     return 1;
   }
   emit(result->exit);
+  std::fprintf(stderr, "hwslice: %llu intervals; %llu page faults, %llu injected syscalls, %llu timer stops\n",
+               static_cast<unsigned long long>(index), static_cast<unsigned long long>(result->faults),
+               static_cast<unsigned long long>(result->injections), static_cast<unsigned long long>(result->timer_stops));
   if (out)
     if (auto st = out->commit(); !st) {
       print_error(st.error().message());
@@ -337,6 +342,10 @@ int run_step_trace(const TraceOptions& o) {
 int run_trace(const TraceOptions& o) {
   if (o.mode != "pages" && o.mode != "step") {
     print_error("--mode must be pages or step");
+    return 2;
+  }
+  if (o.keep_pages && (o.mode == "step" || !o.interval)) {
+    print_error("--keep-pages is for page tracking: use it with --interval N in page mode");
     return 2;
   }
   if (o.mode == "step") {
@@ -459,6 +468,9 @@ void add_trace_command(CLI::App& app, std::function<int()>& run) {
                   "Track touched pages per interval of N instructions: records the registers at every boundary "
                   "and each interval's pages (kind and content digest)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--keep-pages", o->keep_pages,
+                  "With --interval: pages an interval faulted on stay open for N more intervals and are reported "
+                  "in those too (fewer faults; the reported pages are then a superset)");
   cmd->add_option("--mode", o->mode,
                   "pages (default: syscalls, and with --interval the pages each interval touches) or step (every "
                   "instruction stepped and recorded with the bytes it read and wrote: exact and slow)");

@@ -10,7 +10,7 @@
 #include <optional>
 #include <set>
 
-#include "slicer/riscv_encode.h"
+#include "tracer/riscv_encode.h"
 #include "tracer/counter_reads.h"
 #include "tracer/riscv_decoder.h"
 #include "tracer/riscv_isa.h"

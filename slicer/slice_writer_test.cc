@@ -6,7 +6,7 @@
 #include <cstring>
 #include <map>
 
-#include "slicer/riscv_encode.h"
+#include "tracer/riscv_encode.h"
 #include "slicer/slice_test_program.h"
 #include "tracer/riscv_decoder.h"
 

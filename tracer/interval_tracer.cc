@@ -75,6 +75,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       else (void)counter_->disable();
     });
     HWSLICE_TRY(patch_vdso_time(t_));
+    pages_.set_keep_open(o_.keep_pages);
     HWSLICE_TRY(pages_.init());
     if (spec.user_only) HWSLICE_TRY(calibrate_trap());
     HWSLICE_TRY(sites_.refresh());

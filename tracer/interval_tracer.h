@@ -49,6 +49,9 @@ struct IntervalOptions {
   uint64_t warmup = 0;                  // with `wanted`: start this many instructions earlier
   bool allow_unknown = false;
   bool no_aslr = true;
+  // Pages an interval faulted on stay open this many more intervals
+  // (PageTracker::set_keep_open): faster, slices may hold unused pages.
+  unsigned keep_pages = 0;
   const std::atomic<bool>* interrupted = nullptr;
   // Called with the position now and then (progress display).
   std::function<void(uint64_t position, uint64_t slices)> progress;

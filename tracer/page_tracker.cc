@@ -90,6 +90,8 @@ Status PageTracker::init() {
   if (*page < 0 && *page > -4096)
     return Error("making the tracer's code page in pid " + std::to_string(tracee_.pid()) + " failed", -*page);
   scratch_ = static_cast<uint64_t>(*page);
+  const auto stub = batch_stub();
+  HWSLICE_TRY(tracee_.write(RemoteAddr(scratch_ + kBatchStubOffset), stub.data(), sizeof stub));
   // At the exec stop execve has not returned yet: the injection let it
   // return (into the injected code), so its result, 0, which the program
   // sees in a0 at entry (rtld_fini for _start), is put in place here.
@@ -149,6 +151,38 @@ Status PageTracker::protect_range(uint64_t start, uint64_t end, int prot) {
   return ok_status();
 }
 
+Status PageTracker::protect_ranges(const std::vector<Protect>& ranges) {
+  // Pinned pages split a range, as in protect_range.
+  std::vector<InjectedCall> calls;
+  for (Protect r : ranges) {
+    while (r.start < r.end) {
+      uint64_t end = r.end;
+      auto pin = pinned_.lower_bound(r.start);
+      const bool split = pin != pinned_.end() && *pin < r.end &&
+                         (r.prot & (PROT_READ | PROT_WRITE)) != (PROT_READ | PROT_WRITE);
+      if (split) end = *pin;
+      if (r.start < end)
+        calls.push_back(InjectedCall{riscv::kSysMprotect, {r.start, end - r.start, static_cast<uint64_t>(r.prot), 0, 0, 0}});
+      r.start = split ? *pin + kPageSize : end;
+    }
+  }
+  for (size_t i = 0; i < calls.size(); i += kBatchMax) {
+    std::span<InjectedCall> batch(calls.data() + i, std::min(kBatchMax, calls.size() - i));
+    if (guard_) guard_(false);
+    Status st = inject_syscalls(tracee_, RemoteAddr(scratch_ + kBatchStubOffset), RemoteAddr(scratch_ + kBatchTableOffset),
+                                batch);
+    if (guard_) guard_(true);
+    injections_ += batch.size();
+    if (!st) return st;
+    for (const InjectedCall& c : batch)
+      if (c.result < 0)
+        return Error("mprotect " + addr_text(c.args[0]) + "-" + addr_text(c.args[0] + c.args[1]) + " in pid " +
+                         std::to_string(tracee_.pid()),
+                     static_cast<int>(-c.result));
+  }
+  return ok_status();
+}
+
 Status PageTracker::capture_vdso_data() {
   vdso_captured_ = true;
   vdso_data_.clear();
@@ -188,6 +222,7 @@ Status PageTracker::begin_interval() {
   vdso_captured_ = false;
   // Only pages given back need protecting again; at the first interval,
   // every mapping.
+  std::vector<Protect> calls;
   if (!armed_) {
     // Everything has the program's own protection now (first interval, or
     // after restore_all): the mappings are read afresh.
@@ -195,23 +230,39 @@ Status PageTracker::begin_interval() {
     armed_ = true;
     for (const Range& r : ranges_) {
       if (r.prot == 0 || r.path == "[vvar]" || r.path == "[vvar_vclock]" || r.path == "[vsyscall]") continue;
-      HWSLICE_TRY(protect_range(r.start, r.end, PROT_NONE));
+      calls.push_back(Protect{r.start, r.end, PROT_NONE});
     }
+    granted_.clear();
+    hot_.clear();
   } else {
-    // Runs of consecutive given-back pages are protected with one call.
-    auto it = granted_.begin();
-    while (it != granted_.end()) {
-      uint64_t start = it->first, end = start + kPageSize;
-      auto next = std::next(it);
-      while (next != granted_.end() && next->first == end) {
-        end += kPageSize;
-        ++next;
+    // Pages kept open join the interval with the access they have; the
+    // others are protected again, runs of consecutive pages with one call.
+    std::map<uint64_t, unsigned> hot;
+    std::vector<uint64_t> back;
+    for (const auto& [page, given] : granted_) {
+      auto h = hot_.find(page);
+      // Recorded now, with its content at this interval's start; a page
+      // that cannot be read is protected again (its touch is then seen).
+      if (h != hot_.end() && h->second > 0 && record_page(page)) {
+        hot[page] = h->second - 1;
+        SlicePage& p = touched_[page];
+        p.exec = given & PROT_EXEC;
+        p.read = given & PROT_READ;
+        p.write = given & PROT_WRITE;
+      } else {
+        back.push_back(page);
       }
-      HWSLICE_TRY(protect_range(start, end, PROT_NONE));
-      it = next;
     }
+    for (size_t i = 0; i < back.size();) {
+      size_t j = i + 1;
+      while (j < back.size() && back[j] == back[j - 1] + kPageSize) ++j;
+      calls.push_back(Protect{back[i], back[j - 1] + kPageSize, PROT_NONE});
+      i = j;
+    }
+    for (uint64_t page : back) granted_.erase(page);
+    hot_ = std::move(hot);
   }
-  granted_.clear();
+  HWSLICE_TRY(protect_ranges(calls));
   // Pages the kernel writes on its own on every return to user mode (the
   // rseq area) must never be protected: a failed rseq update kills the
   // program with SIGSEGV.
@@ -332,6 +383,7 @@ Result<bool> PageTracker::on_fault(const siginfo_t& info, uint64_t pc) {
                  static_cast<unsigned long long>(addr), static_cast<unsigned long long>(pc), bits);
   const bool vdso = r->path == "[vdso]";
   HWSLICE_TRY(open_page(page, want, kind));
+  if (keep_open_ && !vdso) hot_[page] = keep_open_;
   // The vDSO reads its data pages: they are copied while the program is
   // stopped at its first touch of the vDSO (a signal stop, where the tracer
   // can inject).
@@ -585,11 +637,14 @@ std::vector<uint64_t> PageTracker::written_pages() const {
 }
 
 Status PageTracker::restore_all() {
+  std::vector<Protect> calls;
   for (const Range& r : ranges_) {
     if (r.prot == 0 || r.path == "[vvar]" || r.path == "[vvar_vclock]" || r.path == "[vsyscall]") continue;
-    HWSLICE_TRY(protect_range(r.start, r.end, r.prot));
+    calls.push_back(Protect{r.start, r.end, r.prot});
   }
+  HWSLICE_TRY(protect_ranges(calls));
   granted_.clear();
+  hot_.clear();
   touched_.clear();
   armed_ = false;
   return ok_status();

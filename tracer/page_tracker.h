@@ -60,7 +60,17 @@ class PageTracker {
   // Called around every injected syscall (e.g. to pause a counter).
   void set_injection_guard(std::function<void(bool running)> guard) { guard_ = std::move(guard); }
 
-  // Starts an interval: forgets the touched pages and protects everything.
+  // Pages the program faulted on stay open for this many more intervals
+  // (0: every interval starts with everything protected). A kept page is
+  // part of those intervals, with the kinds of its last fault and its
+  // content at their start, whether or not they use it: fewer faults and
+  // injections for a program that keeps using the same pages, at the cost
+  // of pages an interval may not need (still a superset of what it touched).
+  // vDSO pages are never kept (their first touch copies the vDSO's data).
+  void set_keep_open(unsigned intervals) { keep_open_ = intervals; }
+
+  // Starts an interval: forgets the touched pages and protects everything
+  // except the pages kept open (set_keep_open), which it records as touched.
   Status begin_interval();
   // A SIGSEGV stop: when it is one of ours, records and opens the page and
   // returns true; false means it is the program's own fault.
@@ -132,6 +142,12 @@ class PageTracker {
   // The last bytes of a code page hold an lr instruction.
   bool ends_with_lr(uint64_t page);
   Status protect_range(uint64_t start, uint64_t end, int prot);
+  // Several protect_range calls as one batch injection (one tracee stop).
+  struct Protect {
+    uint64_t start, end;
+    int prot;
+  };
+  Status protect_ranges(const std::vector<Protect>& ranges);
   // Fills vdso_data_ (see vdso_data()).
   Status capture_vdso_data();
   void note_seen(const Range& r);
@@ -141,9 +157,14 @@ class PageTracker {
   // on every fault).
   const bool debug_ = std::getenv("HWSLICE_DEBUG") != nullptr;
   std::function<void(bool)> guard_;
-  // The tracer's pages in the tracee: code (r-x, injected ecall/ebreak),
-  // then two read-write pages (iovecs, and a page-sized copy buffer).
+  // The tracer's pages in the tracee: code (r-x: injected ecall/ebreak at
+  // its start, the batch stub at kBatchStubOffset), then two read-write
+  // pages (iovecs and, from kBatchTableOffset, the batch table; a
+  // page-sized copy buffer).
   static constexpr uint64_t kScratchPages = 3;
+  static constexpr uint64_t kBatchStubOffset = 256;
+  static constexpr uint64_t kBatchTableOffset = kPageSize + 512;
+  static constexpr size_t kBatchMax = (kPageSize - 512) / 64 - 1;  // calls per batch (one entry ends it)
   // 64 GiB: above static programs and their heap, below PIE load addresses
   // (2/3 of the address space) and the top-down mmap region (Sv39 and up).
   static constexpr uint64_t kScratchAddress = 0x1000000000;
@@ -153,6 +174,8 @@ class PageTracker {
   bool armed_ = false;  // every mapping was protected once
   std::vector<Range> ranges_;
   std::map<uint64_t, int> granted_;       // page -> protection given back
+  unsigned keep_open_ = 0;
+  std::map<uint64_t, unsigned> hot_;      // faulted page -> intervals it stays open
   std::map<uint64_t, SlicePage> touched_; // page -> first-touch record
   std::set<uint64_t> pinned_;             // never protected (rseq area)
   std::set<uint64_t> unreadable_;

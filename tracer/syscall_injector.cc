@@ -2,6 +2,9 @@
 
 #include <signal.h>
 
+#include <vector>
+
+#include "tracer/riscv_encode.h"
 #include "tracer/trace_record.h"
 
 namespace hwslice {
@@ -49,6 +52,61 @@ Result<int64_t> inject_syscall(Tracee& tracee, RemoteAddr code_addr, long nr,
   // Restore unconditionally. The injection's own error wins; a failed put-back replaces a success.
   if (Status p = put_back(tracee, code_addr, saved_code, *saved_regs); result && !p) return p.error();
   return result;
+}
+
+std::array<uint32_t, kBatchStubWords> batch_stub() {
+  using namespace riscv;
+  constexpr unsigned t0 = 5, a0 = 10, a7 = 17;
+  return {
+      encode_ld(a7, t0, 0),      // 0:  nr
+      encode_blt(a7, 0, 44),     // 4:  negative: done (48)
+      encode_ld(a0, t0, 8),      // 8:  arguments
+      encode_ld(a0 + 1, t0, 16),
+      encode_ld(a0 + 2, t0, 24),
+      encode_ld(a0 + 3, t0, 32),
+      encode_ld(a0 + 4, t0, 40),
+      encode_ld(a0 + 5, t0, 48),
+      kEcall,                    // 32
+      encode_sd(a0, t0, 56),     // 36: result
+      encode_addi(t0, t0, static_cast<int64_t>(kBatchEntryBytes)),
+      encode_jal(0, -44),        // 44: next entry (0)
+      kEbreak,                   // 48
+  };
+}
+
+Status inject_syscalls(Tracee& tracee, RemoteAddr stub, RemoteAddr table, std::span<InjectedCall> calls) {
+  if (calls.empty()) return ok_status();
+  std::vector<uint64_t> words((calls.size() + 1) * kBatchEntryBytes / 8, 0);
+  for (size_t i = 0; i < calls.size(); ++i) {
+    uint64_t* e = &words[i * kBatchEntryBytes / 8];
+    e[0] = static_cast<uint64_t>(calls[i].nr);
+    for (unsigned a = 0; a < 6; ++a) e[1 + a] = calls[i].args[a];
+  }
+  words[calls.size() * kBatchEntryBytes / 8] = static_cast<uint64_t>(-1);
+  HWSLICE_TRY(tracee.write(table, words.data(), words.size() * 8));
+  auto saved_regs = tracee.regs();
+  if (!saved_regs) return saved_regs.error();
+  auto regs = *saved_regs;
+  regs.set_pc(stub.as_int());
+  regs.set_x(5, table.as_int());
+  const uint64_t done = stub.as_int() + 4 * (kBatchStubWords - 1);  // the ebreak
+  Status result = ok_status();
+  if (auto st = tracee.set_regs(regs); !st) {
+    result = st;
+  } else if (auto run = tracee.cont_until_signal(SIGTRAP); !run) {
+    result = run.error().wrap("injected syscalls");
+  } else if (auto after = tracee.regs(); !after) {
+    result = after.error();
+  } else if (after->pc() != done) {
+    result = Error("injected syscalls stopped at the wrong place: " + tracee.state_line());
+  } else if (auto r = tracee.read(table, words.data(), words.size() * 8); !r) {
+    result = r;
+  } else {
+    for (size_t i = 0; i < calls.size(); ++i) calls[i].result = static_cast<int64_t>(words[i * kBatchEntryBytes / 8 + 7]);
+  }
+  Status back = tracee.alive() ? tracee.set_regs(*saved_regs) : ok_status();
+  if (!result) return result;
+  return back;
 }
 
 Result<std::optional<uint64_t>> inject_instruction(Tracee& tracee, RemoteAddr code_addr, uint32_t insn,

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "tracer/remote_ptr.h"
 #include "tracer/result.h"
@@ -21,6 +22,30 @@ namespace hwslice {
 // Returns the raw syscall return value (negative errno on failure).
 Result<int64_t> inject_syscall(Tracee& tracee, RemoteAddr code_addr, long nr,
                                const std::array<uint64_t, 6>& args);
+
+// One call of a batch (inject_syscalls): number, arguments, and the raw
+// return value once it ran.
+struct InjectedCall {
+  long nr = 0;
+  std::array<uint64_t, 6> args{};
+  int64_t result = 0;
+};
+
+// The batch stub: at t0 a table of 64-byte entries {nr, a0..a5, result};
+// it runs each entry's call and stores a0 into its result, until an entry
+// whose nr is negative, then stops at an ebreak. Position independent; the
+// tracer writes it once at an executable address of its own.
+inline constexpr size_t kBatchStubWords = 13;
+inline constexpr size_t kBatchEntryBytes = 64;
+std::array<uint32_t, kBatchStubWords> batch_stub();
+
+// Runs `calls` in order in one stop of the tracee (one round trip instead of
+// one per call): writes the table (calls.size() + 1 entries) at `table`
+// (read-write, tracer-owned), points pc at `stub` (where batch_stub() is) and
+// t0 at the table, runs to the ebreak, reads the results back into
+// calls[i].result, and puts every register back. A failing call does not
+// stop the ones after it. Same stop requirements as inject_syscall.
+Status inject_syscalls(Tracee& tracee, RemoteAddr stub, RemoteAddr table, std::span<InjectedCall> calls);
 
 // Runs one straight-line instruction `insn` (4 bytes, position independent,
 // e.g. a counter read) in the tracee at `code_addr`, followed by an ebreak,

@@ -9,7 +9,8 @@
 #    mode's intervals end where step mode counts;
 #  - page mode's pages are a superset of step mode's (per interval on k1,
 #    whose positions are exact; over the whole run on vf2, whose page-mode
-#    positions count kernel instructions too);
+#    positions count kernel instructions too), and so are page mode's with
+#    pages kept open (--keep-pages 2), whose run is unchanged too;
 #  - step mode's boundary registers equal those trace --at reaches by block
 #    stepping (a different stepping method) at the same positions.
 source "$(dirname "$0")/lib.sh" "$@"
@@ -37,6 +38,11 @@ vboard --pkg xz-utils --out "$out_dir" --timeout 1500 -- sh -c "pscale=$pscale"'
   both heap 20000 slicecases heap 3
   both busybox 20000 busybox md5sum in.txt
   both xz-d 100000 xz -T1 -d -c in.txt.xz
+  # Page mode with pages kept open 2 more intervals: still a superset.
+  hwslice trace --no-aslr --interval $((100000 * pscale)) --keep-pages 2 -o /out/xz-d-keep.pages.jsonl -- \
+    xz -T1 -d -c in.txt.xz > /out/xz-d-keep.pages.out 2> /out/xz-d-keep.pages.err
+  echo $? > /out/xz-d-keep.pages.rc
+  hwslice trace --keep-pages 2 -- true > /dev/null 2> /out/keep.err; echo $? > /out/keep.rc
   hwslice trace --no-aslr --at 40000 --at 80000 -o /out/at.jsonl -- compute 3 > /dev/null 2>&1
   # Refused with one clear line: a fork (its child would inherit a breakpoint).
   hwslice trace --mode step -- sh -c "/bin/true; true" > /dev/null 2> /out/fork.err; echo $? > /out/fork.rc
@@ -55,6 +61,18 @@ for name in compute heap busybox xz-d; do
     "$out_dir/$name.pages.jsonl" "$profile" | sed 's/^/    /'
   assert_eq "$name: step trace consistent, hardware-confirmed (k1), page mode a superset" 0 "${PIPESTATUS[0]}"
 done
+
+echo " xz-d --keep-pages 2:"
+assert_eq "xz-d: page mode with kept pages leaves the exit status" 0 "$(cat "$out_dir/xz-d-keep.pages.rc" 2>/dev/null)"
+cmp -s "$out_dir/xz-d.plain.out" "$out_dir/xz-d-keep.pages.out"
+assert_eq "xz-d: page mode with kept pages leaves the output" 0 "$?"
+grep "page faults" "$out_dir/xz-d.pages.err" "$out_dir/xz-d-keep.pages.err" | sed 's/^/    /'
+board/sdk run python3 tests/board/step_check.py "$out_dir/xz-d.step.jsonl" "$out_dir/xz-d.step.err" \
+  "$out_dir/xz-d-keep.pages.jsonl" "$profile" | sed 's/^/    /'
+assert_eq "xz-d: page mode with kept pages is a superset of step mode" 0 "${PIPESTATUS[0]}"
+assert_eq "--keep-pages without --interval: usage error" 2 "$(cat "$out_dir/keep.rc")"
+assert_contains "--keep-pages without --interval: one clear line" \
+  "hwslice: error: --keep-pages is for page tracking: use it with --interval N in page mode" "$(cat "$out_dir/keep.err")"
 
 # Step mode's boundaries against block stepping (trace --at).
 regs_at() {  # FILE K -> "pc x1..x31" of the record at position K

@@ -1,6 +1,8 @@
-// Encoders for the few RV64 instructions the slice writer emits: the site
-// rewrites (`addi a0, x0, v`, `jal x0, near`, `ebreak`) and the near stub of
-// runtime/slice_abi.h (auipc, sd, ld, jalr, jal, c.nop).
+// Encoders for the few RV64 instructions hwslice emits: the slice writer's
+// site rewrites (`addi a0, x0, v`, `jal x0, near`, `ebreak`) and the near
+// stub of runtime/slice_abi.h (auipc, sd, ld, jalr, jal, c.nop), and the
+// tracer's batch-injection stub (tracer/syscall_injector.h: ld, sd, addi,
+// blt, jal).
 //
 // Contract: pure and constexpr; each encoder takes register numbers (0..31)
 // and an immediate that the caller has checked with the matching *_fits
@@ -13,7 +15,8 @@
 
 namespace hwslice::riscv {
 
-inline constexpr uint32_t kOpImm = 0x13, kAuipc = 0x17, kLoad = 0x03, kStore = 0x23, kJalr = 0x67, kJal = 0x6f;
+inline constexpr uint32_t kOpImm = 0x13, kAuipc = 0x17, kLoad = 0x03, kStore = 0x23, kJalr = 0x67, kJal = 0x6f,
+                          kBranch = 0x63;
 inline constexpr uint16_t kCNop = 0x0001;
 
 // Signed 12-bit immediates (I and S types).
@@ -52,6 +55,17 @@ constexpr uint32_t encode_jal(unsigned rd, int64_t offset) {
   return (((u >> 20) & 1u) << 31) | (((u >> 1) & 0x3ffu) << 21) | (((u >> 11) & 1u) << 20) |
          (((u >> 12) & 0xffu) << 12) | ((rd & 31u) << 7) | kJal;
 }
+
+// Conditional branch (B type): funct3 0 beq, 1 bne, 4 blt, 5 bge, 6 bltu, 7 bgeu;
+// offset even, within [-4 KiB, 4 KiB - 2]: imm[12|10:5] in bits 31..25,
+// imm[4:1|11] in bits 11..7.
+constexpr uint32_t encode_branch(unsigned funct3, unsigned rs1, unsigned rs2, int64_t offset) {
+  const uint32_t u = static_cast<uint32_t>(offset) & 0x1fff;
+  return (((u >> 12) & 1u) << 31) | (((u >> 5) & 0x3fu) << 25) | ((rs2 & 31u) << 20) | ((rs1 & 31u) << 15) |
+         ((funct3 & 7u) << 12) | (((u >> 1) & 0xfu) << 8) | (((u >> 11) & 1u) << 7) | kBranch;
+}
+// blt rs1, rs2, offset
+constexpr uint32_t encode_blt(unsigned rs1, unsigned rs2, int64_t offset) { return encode_branch(4, rs1, rs2, offset); }
 
 // Known encodings (riscv64-linux-gnu-as -march=rv64g, objdump).
 static_assert(encode_addi(10, 0, -1) == 0xfff00513);
