@@ -10,8 +10,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "tracer/file_bytes.h"
 
 namespace hwslice {
 
@@ -158,9 +159,9 @@ Result<SliceRun> run_slice(const std::string& path, const std::vector<std::strin
 }
 
 Result<hws_config> read_slice_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::from_errno("cannot open " + path);
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto file = read_file_bytes(path);
+  if (!file) return file.error();
+  const std::vector<uint8_t>& bytes = *file;
   const std::string what = path + " is not a hwslice slice";
   if (bytes.size() < sizeof(Elf64_Ehdr)) return Error(what + " (too short)");
   Elf64_Ehdr eh;

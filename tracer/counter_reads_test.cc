@@ -1,13 +1,12 @@
 #include "tracer/counter_reads.h"
 
 #include "tracer/address_space.h"
+#include "tracer/file_bytes.h"
 
 #include <elf.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 namespace hwslice {
 namespace {
@@ -105,9 +104,9 @@ TEST(CounterReadsTest, ExecSectionsOfAFile) {
   EXPECT_EQ((*s)[0].offset, 0x100u);
   EXPECT_EQ((*s)[0].size, 4u);
   // The test binary itself has at least one (.text).
-  std::ifstream in("/proc/self/exe", std::ios::binary);
-  std::vector<uint8_t> self((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto mine = exec_sections(self);
+  auto self = read_file_bytes("/proc/self/exe");
+  ASSERT_TRUE(self);
+  auto mine = exec_sections(*self);
   ASSERT_TRUE(mine) << mine.error().message();
   EXPECT_FALSE(mine->empty());
   EXPECT_FALSE(exec_sections(std::vector<uint8_t>(64, 0)));

@@ -2,10 +2,8 @@
 
 #include <sys/mman.h>
 
-#include <fstream>
-#include <iterator>
-
 #include "tracer/address_space.h"
+#include "tracer/file_bytes.h"
 #include "tracer/riscv_isa.h"
 #include "tracer/syscall_injector.h"
 #include "tracer/trace_record.h"
@@ -49,10 +47,8 @@ Status CounterSites::refresh(const std::function<std::optional<int>(uint64_t)>& 
       // A file that cannot be read or parsed (deleted since, not ELF) has
       // no known sites.
       std::vector<CounterSite> sites;
-      std::ifstream in(m.path, std::ios::binary);
-      std::vector<uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (in.good() || in.eof())
-        if (auto s = counter_read_sites(file, 0, 0, file.size()); s) sites = std::move(*s);
+      if (auto file = read_file_bytes(m.path); file)
+        if (auto s = counter_read_sites(*file, 0, 0, file->size()); s) sites = std::move(*s);
       cached = file_sites_.emplace(m.path, std::move(sites)).first;
     }
     for (const CounterSite& fs : cached->second) {
