@@ -65,6 +65,10 @@ int run_slice_command(const SliceOptions& o) {
     print_error("--simpoints and --weights go together");
     return 2;
   }
+  if (o.keep_pages && !o.simpoints.empty()) {
+    print_error("--keep-pages has no effect with --simpoints: every chosen interval starts with all pages protected");
+    return 2;
+  }
   std::vector<SimPoint> points;
   std::map<uint64_t, double> weight_of;
   IntervalOptions io;

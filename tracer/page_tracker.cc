@@ -23,6 +23,9 @@ constexpr long kSysReadv = 65, kSysWritev = 66, kSysPreadv = 69, kSysPwritev = 7
                kSysPwritev2 = 287;
 constexpr uint64_t kMaxBuffer = 64ull << 20;  // larger "sizes" are not sizes
 constexpr uint64_t kMinSpan = 512;            // strings and structs behind a pointer
+// Calls per batch injection: the table fills the rest of its page, and one
+// entry ends it.
+constexpr size_t kBatchMax = (kPageSize - 512) / kBatchEntryBytes - 1;
 
 std::string addr_text(uint64_t v) { return "0x" + to_hex(v); }
 

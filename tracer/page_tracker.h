@@ -62,8 +62,8 @@ class PageTracker {
 
   // Pages the program faulted on stay open for this many more intervals
   // (0: every interval starts with everything protected). A kept page is
-  // part of those intervals, with the kinds of its last fault and its
-  // content at their start, whether or not they use it: fewer faults and
+  // part of those intervals, with the access it was given and its content
+  // at their start, whether or not they use it: fewer faults and
   // injections for a program that keeps using the same pages, at the cost
   // of pages an interval may not need (still a superset of what it touched).
   // vDSO pages are never kept (their first touch copies the vDSO's data).
@@ -164,7 +164,6 @@ class PageTracker {
   static constexpr uint64_t kScratchPages = 3;
   static constexpr uint64_t kBatchStubOffset = 256;
   static constexpr uint64_t kBatchTableOffset = kPageSize + 512;
-  static constexpr size_t kBatchMax = (kPageSize - 512) / 64 - 1;  // calls per batch (one entry ends it)
   // 64 GiB: above static programs and their heap, below PIE load addresses
   // (2/3 of the address space) and the top-down mmap region (Sv39 and up).
   static constexpr uint64_t kScratchAddress = 0x1000000000;

@@ -71,6 +71,9 @@ vboard --pkg xz-utils --pkg zstd --out "$out_dir" --timeout 1500 --mem 2048 -- s
   hwslice slice --interval 300000 --simpoints sp.simpoints --weights sp.weights --output-prefix /out/sp/s -- compute 60 > /out/sp.out 2>&1
   echo $? > /out/sp.rc
   hwslice verify /out/sp/smanifest.json > /out/sp.verify.txt 2>&1; echo $? > /out/sp.verify.rc
+  # --keep-pages with SimPoint: nothing to keep, refused.
+  hwslice slice --interval 300000 --keep-pages 1 --simpoints sp.simpoints --weights sp.weights --output-prefix /out/kp -- compute 60 > /dev/null 2> /out/kp.err
+  echo $? > /out/kp.rc
   # An index past the end: one error line, no file left.
   printf "900 0\n" > far.simpoints; printf "1 0\n" > far.weights
   mkdir -p /out/far
@@ -141,6 +144,9 @@ assert_eq "simpoints: verify" 0 "$(cat "$out_dir/sp.verify.rc")"
 assert_eq "simpoint past the end: exit status" 1 "$(cat "$out_dir/far.rc")"
 assert_contains "simpoint past the end: one clear error" "hwslice: error: SimPoint interval 900 starts at instruction 270000000, past the program's end" "$(cat "$out_dir/far.err")"
 assert_eq "simpoint past the end: no file left" 0 "$(cat "$out_dir/far.files")"
+assert_eq "--keep-pages with --simpoints: usage error" 2 "$(cat "$out_dir/kp.rc")"
+assert_contains "--keep-pages with --simpoints: one clear line" \
+  "hwslice: error: --keep-pages has no effect with --simpoints: every chosen interval starts with all pages protected" "$(cat "$out_dir/kp.err")"
 assert_eq "stale manifest: exit status" 2 "$(cat "$out_dir/stale.rc")"
 assert_contains "stale manifest: clear error" "hwslice: error:" "$(cat "$out_dir/stale.err")"
 finish
