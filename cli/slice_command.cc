@@ -41,6 +41,8 @@ struct SliceOptions {
   std::vector<std::string> argv;
 };
 
+#if defined(__riscv)
+
 std::atomic<bool> g_interrupted{false};
 void on_interrupt(int) { g_interrupted = true; }
 
@@ -48,8 +50,6 @@ std::string base_name(const std::string& path) {
   const size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
-
-#if defined(__riscv)
 
 int run_slice_command(const SliceOptions& o) {
   if (int rc = check_program_arg(o.argv, "hwslice slice --interval N --output-prefix P -- PROG [ARGS...]")) return rc;

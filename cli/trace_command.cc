@@ -251,7 +251,7 @@ int run_interval_trace(const TraceOptions& o) {
       if (p.write) kind += 'w';
       if (p.exec) kind += 'x';
       if (p.kernel || kind.empty()) kind += 'k';
-      pages.pages.push_back(TouchedPage{p.addr, kind, hws_fnv1a(HWS_FNV_OFFSET, p.data.data(), p.data.size())});
+      pages.pages.push_back(TouchedPage{p.addr, kind, hws_hash(HWS_FNV_OFFSET, p.data.data(), p.data.size())});
     }
     emit(pages);
     emit(spec.end_regs);

@@ -138,18 +138,12 @@ const char* hws_env_value(const char* entry, const char* name) {
   return *entry == '=' ? entry + 1 : 0;
 }
 
-static uint64_t fnv_u64(uint64_t h, uint64_t v) {
-  unsigned char le[8];
-  for (int i = 0; i < 8; i++) le[i] = (unsigned char)(v >> (8 * i));
-  return hws_fnv1a(h, le, 8);
-}
-
 uint64_t hws_digest_ranges(const struct hws_range* ranges, uint64_t n) {
   uint64_t h = HWS_FNV_OFFSET;
   for (uint64_t i = 0; i < n; i++) {
-    h = fnv_u64(h, ranges[i].addr);
-    h = fnv_u64(h, ranges[i].size);
-    h = hws_fnv1a(h, (const unsigned char*)(uintptr_t)ranges[i].addr, ranges[i].size);
+    h = hws_hash_word(h, ranges[i].addr);
+    h = hws_hash_word(h, ranges[i].size);
+    h = hws_hash(h, (const unsigned char*)(uintptr_t)ranges[i].addr, ranges[i].size);
   }
   return h;
 }

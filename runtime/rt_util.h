@@ -51,8 +51,8 @@ int hws_parse_u64(const char* s, uint64_t* out);
 /* If env entry `entry` ("NAME=value") has name `name`, returns value. */
 const char* hws_env_value(const char* entry, const char* name);
 
-/* FNV-1a 64 (slice_abi.h rules) over ranges[0..n): for each range its 8
- * address bytes and 8 size bytes (little-endian), then its content. */
+/* The written-memory digest (slice_abi.h hws_hash) over ranges[0..n): for
+ * each range its address and its size (a word each), then its content. */
 uint64_t hws_digest_ranges(const struct hws_range* ranges, uint64_t n);
 
 /* Everything the report and the JSON line say about one slice run. */

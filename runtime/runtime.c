@@ -375,7 +375,7 @@ static void note_reg(struct hws_buf* why, const char* name, int index, uint64_t 
 static int end_stack_matches(void) {
   if (cfg->end_stack_len == 0) return 1;
   const unsigned char* sp = (const unsigned char*)(uintptr_t)cfg->end_regs.x[2];
-  return hws_fnv1a(HWS_FNV_OFFSET, sp, cfg->end_stack_len) == cfg->end_stack_hash;
+  return hws_hash(HWS_FNV_OFFSET, sp, cfg->end_stack_len) == cfg->end_stack_hash;
 }
 
 /* Equal registers (pc, x1..x31 but a0 when skip_a0, f0..f31, fcsr)? The

@@ -248,8 +248,8 @@ uint64_t digest_of(const std::vector<std::pair<uint64_t, std::vector<uint8_t>>>&
     std::vector<uint8_t> head(16);
     put64(head, 0, addr);
     put64(head, 8, content.size());
-    h = hws_fnv1a(h, head.data(), head.size());
-    h = hws_fnv1a(h, content.data(), content.size());
+    h = hws_hash(h, head.data(), head.size());
+    h = hws_hash(h, content.data(), content.size());
   }
   return h;
 }
@@ -843,7 +843,7 @@ Built with_end_stack(SliceOptions o, uint64_t hash_flip) {
   b.slice.cfg.end_regs.x[sp] = kData + 0x800;
   const std::vector<uint8_t> d = final_data();
   b.slice.cfg.end_stack_len = 64;
-  b.slice.cfg.end_stack_hash = hws_fnv1a(HWS_FNV_OFFSET, d.data() + 0x800, 64) ^ hash_flip;
+  b.slice.cfg.end_stack_hash = hws_hash(HWS_FNV_OFFSET, d.data() + 0x800, 64) ^ hash_flip;
   return b;
 }
 

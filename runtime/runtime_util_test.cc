@@ -34,14 +34,43 @@ std::string json_str(const char* in) {
 }
 
 uint64_t fnv(const std::string& s) {
-  return hws_fnv1a(HWS_FNV_OFFSET, reinterpret_cast<const unsigned char*>(s.data()), s.size());
+  return hws_hash(HWS_FNV_OFFSET, reinterpret_cast<const unsigned char*>(s.data()), s.size());
 }
 
-TEST(RuntimeFnv, KnownVectors) {
-  // Published FNV-1a 64 test vectors.
+TEST(RuntimeHash, ShortInputsAreFnv1a64) {
+  // Published FNV-1a 64 test vectors: under 8 bytes hws_hash is FNV-1a.
   EXPECT_EQ(fnv(""), 0xcbf29ce484222325ULL);
   EXPECT_EQ(fnv("a"), 0xaf63dc4c8601ec8cULL);
   EXPECT_EQ(fnv("foobar"), 0x85944171f73967e8ULL);
+}
+
+TEST(RuntimeHash, WordsThenTailBytes) {
+  // Values from an independent implementation of the slice_abi.h rule
+  // (Python: per 8-byte little-endian word h = (h ^ w) * prime mod 2^64,
+  // h ^= h >> 32; the remaining bytes as FNV-1a).
+  EXPECT_EQ(fnv("0123456789abcdef"), 0x4914f088f409e718ULL);
+  EXPECT_EQ(fnv("hello, world!"), 0x76260265e454c768ULL);
+  alignas(8) unsigned char page[4096];
+  for (unsigned i = 0; i < sizeof page; i++) page[i] = static_cast<unsigned char>(i * 7);
+  EXPECT_EQ(hws_hash(HWS_FNV_OFFSET, page, sizeof page), 0xfef37cf7415ffd66ULL);
+}
+
+TEST(RuntimeHash, AlignmentDoesNotMatter) {
+  alignas(8) unsigned char buf[64 + 1];
+  for (unsigned i = 0; i < sizeof buf; i++) buf[i] = static_cast<unsigned char>(i * 13 + 5);
+  alignas(8) unsigned char moved[64 + 8];
+  std::memcpy(moved + 3, buf, 61);
+  EXPECT_EQ(hws_hash(HWS_FNV_OFFSET, moved + 3, 61), hws_hash(HWS_FNV_OFFSET, buf, 61));
+  EXPECT_NE(hws_hash(HWS_FNV_OFFSET, buf, 61), hws_hash(HWS_FNV_OFFSET, buf, 60));
+}
+
+TEST(RuntimeHash, HighBitsReachTheLowHalf) {
+  // A change in a word's top bit changes the hash's low 32 bits too (the
+  // fold), not only its top bit as a plain multiplication would.
+  alignas(8) unsigned char a[16] = {}, b[16] = {};
+  b[7] = 0x80;
+  const uint64_t ha = hws_hash(HWS_FNV_OFFSET, a, 16), hb = hws_hash(HWS_FNV_OFFSET, b, 16);
+  EXPECT_NE(ha & 0xffffffffu, hb & 0xffffffffu);
 }
 
 TEST(RuntimeDigest, NoRangesIsTheOffsetBasis) {
@@ -54,7 +83,8 @@ TEST(RuntimeDigest, HashesAddressSizeAndContentOfEachRangeInOrder) {
   std::memcpy(c, "hello", 5);
   const hws_range ranges[2] = {{reinterpret_cast<uint64_t>(a), sizeof a},
                                {reinterpret_cast<uint64_t>(c), sizeof c}};
-  // The same digest as one FNV-1a pass over the concatenated stream.
+  // The same digest as one hws_hash pass over the concatenated stream (its
+  // parts before the last are whole words).
   std::string stream;
   for (const hws_range& r : ranges) {
     for (int i = 0; i < 8; i++) stream.push_back(static_cast<char>(r.addr >> (8 * i)));

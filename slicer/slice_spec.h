@@ -49,11 +49,11 @@ struct SliceSpec {
   std::vector<SyscallRecord> syscalls;
   // Ranges covered by the written-memory digest (pages the program or the
   // kernel wrote), sorted, and the digest of their content at `end`
-  // (runtime/slice_abi.h hws_fnv1a rules).
+  // (runtime/slice_abi.h hws_hash rules).
   std::vector<AddressRange> digest_ranges;
   uint64_t digest = 0;
   // kPcRegs: the stack above sp at the end, [end_regs sp, + end_stack_len),
-  // only bytes of the slice's pages, and its hws_fnv1a (the end hit must
+  // only bytes of the slice's pages, and its hws_hash (the end hit must
   // match it too; runtime/slice_abi.h).
   uint64_t end_stack_len = 0, end_stack_hash = 0;
   std::vector<AddressRange> mappings;

@@ -99,12 +99,11 @@ inline uint64_t digest(const std::vector<AddressRange>& ranges, const std::map<u
   uint64_t h = HWS_FNV_OFFSET;
   for (const AddressRange& r : ranges) {
     const uint64_t size = r.end - r.start;
-    h = hws_fnv1a(h, reinterpret_cast<const unsigned char*>(&r.start), 8);
-    h = hws_fnv1a(h, reinterpret_cast<const unsigned char*>(&size), 8);
-    for (uint64_t a = r.start; a < r.end; ++a) {
-      const unsigned char b = pages.at(a & ~0xfffull)[a & 0xfff];
-      h = hws_fnv1a(h, &b, 1);
-    }
+    h = hws_hash(h, reinterpret_cast<const unsigned char*>(&r.start), 8);
+    h = hws_hash(h, reinterpret_cast<const unsigned char*>(&size), 8);
+    std::vector<unsigned char> content;
+    for (uint64_t a = r.start; a < r.end; ++a) content.push_back(pages.at(a & ~0xfffull)[a & 0xfff]);
+    h = hws_hash(h, content.data(), content.size());
   }
   return h;
 }

@@ -344,9 +344,10 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     // Pages were read with the counter-read breakpoints in them.
     for (SlicePage& p : pages) sites_.unpatch(p.addr, p.data.data(), p.data.size());
     bool vdso = false;
-    for (const SlicePage& p : pages)
-      for (const AddressRange& m : pages_.mappings_seen())
-        if (m.name == "[vdso]" && p.addr >= m.start && p.addr < m.end) vdso = true;
+    for (const AddressRange& m : pages_.mappings_seen())
+      if (m.name == "[vdso]")
+        for (const SlicePage& p : pages)
+          if (p.addr >= m.start && p.addr < m.end) vdso = true;
     if (vdso)
       for (const AddressRange& m : pages_.mappings_seen())
         if (m.name.rfind("[vvar", 0) == 0)

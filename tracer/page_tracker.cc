@@ -57,7 +57,7 @@ int prot_of(const Mapping& m) {
 
 Result<int64_t> PageTracker::inject(long nr, const std::array<uint64_t, 6>& args) {
   if (guard_) guard_(false);
-  auto r = inject_syscall(tracee_, RemoteAddr(scratch_), nr, args);
+  auto r = inject_syscall_at_stub(tracee_, RemoteAddr(scratch_ + kSyscallStubOffset), nr, args);
   if (guard_) guard_(true);
   ++injections_;
   if (!r && debug_) {
@@ -95,6 +95,7 @@ Status PageTracker::init() {
   scratch_ = static_cast<uint64_t>(*page);
   const auto stub = batch_stub();
   HWSLICE_TRY(tracee_.write(RemoteAddr(scratch_ + kBatchStubOffset), stub.data(), sizeof stub));
+  HWSLICE_TRY(tracee_.write(RemoteAddr(scratch_ + kSyscallStubOffset), kSyscallStub.data(), sizeof kSyscallStub));
   // At the exec stop execve has not returned yet: the injection let it
   // return (into the injected code), so its result, 0, which the program
   // sees in a0 at entry (rtld_fini for _start), is put in place here.
@@ -137,25 +138,13 @@ const PageTracker::Range* PageTracker::find(uint64_t addr) const {
 }
 
 Status PageTracker::protect_range(uint64_t start, uint64_t end, int prot) {
-  if (start >= end) return ok_status();
-  // Pinned pages (the rseq area) keep their access even for an instant: the
-  // kernel updates them on the return from every injected syscall.
-  auto pin = pinned_.lower_bound(start);
-  if (pin != pinned_.end() && *pin < end && (prot & (PROT_READ | PROT_WRITE)) != (PROT_READ | PROT_WRITE)) {
-    const uint64_t p = *pin;
-    HWSLICE_TRY(protect_range(start, p, prot));
-    return protect_range(p + kPageSize, end, prot);
-  }
-  auto r = inject(riscv::kSysMprotect, {start, end - start, static_cast<uint64_t>(prot), 0, 0, 0});
-  if (!r) return r.error();
-  if (*r < 0)
-    return Error("mprotect " + addr_text(start) + "-" + addr_text(end) + " in pid " + std::to_string(tracee_.pid()),
-                 static_cast<int>(-*r));
-  return ok_status();
+  return protect_ranges({Protect{start, end, prot}});
 }
 
 Status PageTracker::protect_ranges(const std::vector<Protect>& ranges) {
-  // Pinned pages split a range, as in protect_range.
+  // Pinned pages (the rseq area) keep their access even for an instant: the
+  // kernel updates them on the return from every injected syscall. They
+  // split a range.
   std::vector<InjectedCall> calls;
   for (Protect r : ranges) {
     while (r.start < r.end) {
@@ -169,6 +158,20 @@ Status PageTracker::protect_ranges(const std::vector<Protect>& ranges) {
       r.start = split ? *pin + kPageSize : end;
     }
   }
+  auto failed = [&](const InjectedCall& c) {
+    return Error("mprotect " + addr_text(c.args[0]) + "-" + addr_text(c.args[0] + c.args[1]) + " in pid " +
+                     std::to_string(tracee_.pid()),
+                 static_cast<int>(-c.result));
+  };
+  if (calls.size() == 1) {
+    // One call (most faults): the plain injection, without a table to
+    // write and read back.
+    auto r = inject(calls[0].nr, calls[0].args);
+    if (!r) return r.error();
+    calls[0].result = *r;
+    if (*r < 0) return failed(calls[0]);
+    return ok_status();
+  }
   for (size_t i = 0; i < calls.size(); i += kBatchMax) {
     std::span<InjectedCall> batch(calls.data() + i, std::min(kBatchMax, calls.size() - i));
     if (guard_) guard_(false);
@@ -178,10 +181,7 @@ Status PageTracker::protect_ranges(const std::vector<Protect>& ranges) {
     injections_ += batch.size();
     if (!st) return st;
     for (const InjectedCall& c : batch)
-      if (c.result < 0)
-        return Error("mprotect " + addr_text(c.args[0]) + "-" + addr_text(c.args[0] + c.args[1]) + " in pid " +
-                         std::to_string(tracee_.pid()),
-                     static_cast<int>(-c.result));
+      if (c.result < 0) return failed(c);
   }
   return ok_status();
 }
@@ -241,21 +241,38 @@ Status PageTracker::begin_interval() {
     // Pages kept open join the interval with the access they have; the
     // others are protected again, runs of consecutive pages with one call.
     std::map<uint64_t, unsigned> hot;
-    std::vector<uint64_t> back;
+    std::vector<uint64_t> back, keep;
     for (const auto& [page, given] : granted_) {
       auto h = hot_.find(page);
-      // Recorded now, with its content at this interval's start; a page
-      // that cannot be read is protected again (its touch is then seen).
-      if (h != hot_.end() && h->second > 0 && record_page(page)) {
-        hot[page] = h->second - 1;
-        SlicePage& p = touched_[page];
-        p.exec = given & PROT_EXEC;
-        p.read = given & PROT_READ;
-        p.write = given & PROT_WRITE;
-      } else {
-        back.push_back(page);
-      }
+      if (h != hot_.end() && h->second > 0) keep.push_back(page);
+      else back.push_back(page);
     }
+    // Kept pages are recorded now, with their content at this interval's
+    // start, all in one batch read; a page that cannot be read is
+    // protected again (its touch is then seen).
+    std::vector<Tracee::Range> reads;
+    for (uint64_t page : keep) reads.push_back(Tracee::Range{page, kPageSize});
+    std::vector<uint8_t> data(keep.size() * kPageSize);
+    const std::vector<bool> read = tracee_.read_ranges(reads, data.data());
+    for (size_t i = 0; i < keep.size(); ++i) {
+      const uint64_t page = keep[i];
+      if (!read[i]) {
+        back.push_back(page);
+        continue;
+      }
+      const int given = granted_[page];
+      hot[page] = hot_[page] - 1;
+      SlicePage& p = touched_[page];
+      p.addr = page;
+      const Range* r = find(page);
+      p.prot = r ? r->prot : PROT_READ;
+      p.data.assign(data.begin() + static_cast<ptrdiff_t>(i * kPageSize),
+                    data.begin() + static_cast<ptrdiff_t>((i + 1) * kPageSize));
+      p.exec = given & PROT_EXEC;
+      p.read = given & PROT_READ;
+      p.write = given & PROT_WRITE;
+    }
+    std::sort(back.begin(), back.end());
     for (size_t i = 0; i < back.size();) {
       size_t j = i + 1;
       while (j < back.size() && back[j] == back[j - 1] + kPageSize) ++j;
@@ -314,7 +331,7 @@ Status PageTracker::open_page(uint64_t page, int want, char kind) {
 
 bool PageTracker::ends_with_lr(uint64_t page) {
   uint8_t tail[32];
-  if (!tracee_.read(RemoteAddr(page + kPageSize - sizeof tail), tail, sizeof tail)) return false;
+  if (!tracee_.read_forced(RemoteAddr(page + kPageSize - sizeof tail), tail, sizeof tail)) return false;
   // Any 2-byte-aligned word that encodes lr.w/lr.d (AMO opcode, funct5 00010).
   for (size_t i = 0; i + 4 <= sizeof tail; i += 2) {
     const uint32_t w = tail[i] | tail[i + 1] << 8 | tail[i + 2] << 16 | static_cast<uint32_t>(tail[i + 3]) << 24;
@@ -330,7 +347,14 @@ bool PageTracker::record_page(uint64_t page) {
   p.prot = r ? r->prot : PROT_READ;
   p.data.resize(kPageSize);
   // A page past the end of a mapped file cannot be read (EIO): not recorded.
-  if (!tracee_.read(RemoteAddr(page), p.data.data(), p.data.size())) return false;
+  // One not readable for the program now (execute-only, or still
+  // protected) is read through /proc/<pid>/mem at once, without first
+  // trying process_vm_readv, which refuses it.
+  const auto given = granted_.find(page);
+  const bool readable = given != granted_.end() && (given->second & PROT_READ);
+  if (!(readable ? tracee_.read(RemoteAddr(page), p.data.data(), p.data.size())
+                 : tracee_.read_forced(RemoteAddr(page), p.data.data(), p.data.size())))
+    return false;
   touched_[page] = std::move(p);
   return true;
 }
@@ -343,11 +367,13 @@ Result<bool> PageTracker::on_fault(const siginfo_t& info, uint64_t pc) {
   if (!r || r->prot == 0) return false;
   const uint64_t page = page_down(addr);
 
+  // Through /proc/<pid>/mem: the code page may be execute-only or
+  // protected now, which process_vm_readv refuses. Four bytes at once; two
+  // where the next page is not mapped (a compressed instruction at the end).
   uint8_t code[4] = {};
   uint32_t bits = 0;
-  if (tracee_.read(RemoteAddr(pc), code, 2)) {
-    const unsigned len = riscv::instruction_length(static_cast<uint16_t>(code[0] | code[1] << 8));
-    if (len == 4) (void)tracee_.read(RemoteAddr(pc + 2), code + 2, 2);
+  if (tracee_.read_forced(RemoteAddr(pc), code, 4) || tracee_.read_forced(RemoteAddr(pc), code, 2)) {
+    if (riscv::instruction_length(static_cast<uint16_t>(code[0] | code[1] << 8)) != 4) code[2] = code[3] = 0;
     bits = code[0] | code[1] << 8 | code[2] << 16 | static_cast<uint32_t>(code[3]) << 24;
   }
   const auto given = granted_.find(page);

@@ -157,11 +157,13 @@ class PageTracker {
   // on every fault).
   const bool debug_ = std::getenv("HWSLICE_DEBUG") != nullptr;
   std::function<void(bool)> guard_;
-  // The tracer's pages in the tracee: code (r-x: injected ecall/ebreak at
-  // its start, the batch stub at kBatchStubOffset), then two read-write
+  // The tracer's pages in the tracee: code (r-x: injected instructions at
+  // its start, a permanent ecall/ebreak at kSyscallStubOffset, the batch
+  // stub at kBatchStubOffset), then two read-write
   // pages (iovecs and, from kBatchTableOffset, the batch table; a
   // page-sized copy buffer).
   static constexpr uint64_t kScratchPages = 3;
+  static constexpr uint64_t kSyscallStubOffset = 64;  // kSyscallStub, for inject()
   static constexpr uint64_t kBatchStubOffset = 256;
   static constexpr uint64_t kBatchTableOffset = kPageSize + 512;
   // 64 GiB: above static programs and their heap, below PIE load addresses

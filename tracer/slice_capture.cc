@@ -78,17 +78,28 @@ Result<std::pair<std::vector<AddressRange>, uint64_t>> digest_pages(
       }
     if (at < p + kPage) ranges.push_back(AddressRange{at, p + kPage, ""});
   }
-  uint64_t h = HWS_FNV_OFFSET;
-  std::vector<uint8_t> buf;
-  std::vector<AddressRange> kept;
+  // All ranges in one batch read (page mode may have hundreds).
+  std::vector<Tracee::Range> reads;
+  size_t total = 0;
   for (const AddressRange& r : ranges) {
+    reads.push_back(Tracee::Range{r.start, r.end - r.start});
+    total += r.end - r.start;
+  }
+  std::vector<uint8_t> buf(total);
+  const std::vector<bool> read = t.read_ranges(reads, buf.data());
+  uint64_t h = HWS_FNV_OFFSET;
+  std::vector<AddressRange> kept;
+  size_t offset = 0;
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const AddressRange& r = ranges[i];
     const uint64_t size = r.end - r.start;
-    buf.resize(size);
-    if (!t.read(RemoteAddr(r.start), buf.data(), size)) continue;
-    if (view) view(r.start, buf.data(), size);
-    h = hws_fnv1a(h, reinterpret_cast<const unsigned char*>(&r.start), 8);
-    h = hws_fnv1a(h, reinterpret_cast<const unsigned char*>(&size), 8);
-    h = hws_fnv1a(h, buf.data(), size);
+    uint8_t* data = buf.data() + offset;
+    offset += size;
+    if (!read[i]) continue;
+    if (view) view(r.start, data, size);
+    h = hws_hash_word(h, r.start);
+    h = hws_hash_word(h, size);
+    h = hws_hash(h, data, size);
     kept.push_back(r);
   }
   return std::make_pair(std::move(kept), h);
@@ -108,7 +119,7 @@ void record_end_stack(Tracee& t, uint64_t sp, const std::vector<SlicePage>& page
   if (len && !t.read(RemoteAddr(sp), bytes.data(), len)) len = 0;
   if (len && view) view(sp, bytes.data(), len);
   spec.end_stack_len = len;
-  spec.end_stack_hash = len ? hws_fnv1a(HWS_FNV_OFFSET, bytes.data(), len) : 0;
+  spec.end_stack_hash = len ? hws_hash(HWS_FNV_OFFSET, bytes.data(), len) : 0;
 }
 
 }  // namespace hwslice

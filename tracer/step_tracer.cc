@@ -206,7 +206,7 @@ class StepTracer final : public SyscallHooks, public TraceSink {
     for (uint64_t page : pages_.touch(addr, len, kind)) {
       page_buf_.resize(TouchedPages::kPageSize);
       if (t_.read(RemoteAddr(page), page_buf_.data(), page_buf_.size()))
-        pages_.set_digest(page, hws_fnv1a(HWS_FNV_OFFSET, page_buf_.data(), page_buf_.size()));
+        pages_.set_digest(page, hws_hash(HWS_FNV_OFFSET, page_buf_.data(), page_buf_.size()));
     }
   }
 

@@ -22,35 +22,46 @@ Status put_back(Tracee& tracee, RemoteAddr code_addr, const uint32_t (&code)[2],
 
 }  // namespace
 
+namespace {
+
+// Runs the "ecall; ebreak" at code_addr with nr and args from the registers
+// `saved` (the tracee's own), returning a0; the caller puts `saved` back.
+Result<int64_t> run_ecall(Tracee& tracee, RemoteAddr code_addr, long nr, const std::array<uint64_t, 6>& args,
+                          const riscv::IntRegisters& saved) {
+  auto regs = saved;
+  regs.set_pc(code_addr.as_int());
+  regs.set_x(riscv::kA7, static_cast<uint64_t>(nr));
+  for (unsigned i = 0; i < 6; ++i) regs.set_x(riscv::kA0 + i, args[i]);
+  HWSLICE_TRY(tracee.set_regs(regs));
+  if (auto run = tracee.cont_until_signal(SIGTRAP); !run) return run.error().wrap("injected syscall " + std::to_string(nr));
+  auto after = tracee.regs();
+  if (!after) return after.error();
+  if (after->pc() != code_addr.as_int() + 4)
+    return Error("injected syscall " + std::to_string(nr) + " stopped at the wrong place: " + tracee.state_line());
+  return static_cast<int64_t>(after->x(riscv::kA0));
+}
+
+}  // namespace
+
 Result<int64_t> inject_syscall(Tracee& tracee, RemoteAddr code_addr, long nr,
                                const std::array<uint64_t, 6>& args) {
   auto saved_regs = tracee.regs();
   if (!saved_regs) return saved_regs.error();
   uint32_t saved_code[2];
   HWSLICE_TRY(tracee.read(code_addr, saved_code, sizeof saved_code));
-  const uint32_t code[2] = {riscv::kEcall, riscv::kEbreak};
-  HWSLICE_TRY(tracee.write(code_addr, code, sizeof code));
-
-  auto regs = *saved_regs;
-  regs.set_pc(code_addr.as_int());
-  regs.set_x(riscv::kA7, static_cast<uint64_t>(nr));
-  for (unsigned i = 0; i < 6; ++i) regs.set_x(riscv::kA0 + i, args[i]);
-
-  Result<int64_t> result = Error("not run");
-  if (auto st = tracee.set_regs(regs); !st) {
-    result = st.error();
-  } else if (auto run = tracee.cont_until_signal(SIGTRAP); !run) {
-    result = run.error().wrap("injected syscall " + std::to_string(nr));
-  } else if (auto after = tracee.regs(); !after) {
-    result = after.error();
-  } else if (after->pc() != code_addr.as_int() + 4) {
-    result = Error("injected syscall " + std::to_string(nr) + " stopped at the wrong place: " +
-                   tracee.state_line());
-  } else {
-    result = static_cast<int64_t>(after->x(riscv::kA0));
-  }
+  HWSLICE_TRY(tracee.write(code_addr, kSyscallStub.data(), sizeof kSyscallStub));
+  Result<int64_t> result = run_ecall(tracee, code_addr, nr, args, *saved_regs);
   // Restore unconditionally. The injection's own error wins; a failed put-back replaces a success.
   if (Status p = put_back(tracee, code_addr, saved_code, *saved_regs); result && !p) return p.error();
+  return result;
+}
+
+Result<int64_t> inject_syscall_at_stub(Tracee& tracee, RemoteAddr stub, long nr, const std::array<uint64_t, 6>& args) {
+  auto saved_regs = tracee.regs();
+  if (!saved_regs) return saved_regs.error();
+  Result<int64_t> result = run_ecall(tracee, stub, nr, args, *saved_regs);
+  Status back = tracee.alive() ? tracee.set_regs(*saved_regs) : ok_status();
+  if (result && !back) return back.error();
   return result;
 }
 

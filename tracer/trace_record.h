@@ -76,7 +76,7 @@ struct ExitRecord {
 struct TouchedPage {
   uint64_t addr = 0;
   std::string kind;     // letters of "rwxk": read, write, exec, by the kernel (syscall buffer)
-  uint64_t digest = 0;  // FNV-1a 64 of the page's content at its first touch
+  uint64_t digest = 0;  // hws_hash (runtime/slice_abi.h) of the page's content at its first touch
   bool operator==(const TouchedPage&) const = default;
 };
 struct PagesRecord {

@@ -1,6 +1,7 @@
 #include "tracer/trace_record.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <random>
 #include <sstream>
@@ -49,6 +50,20 @@ TEST(TraceRecordTest, RoundTripsEveryRecordType) {
     ASSERT_TRUE(back) << back.error().message() << " for " << line;
     EXPECT_EQ(*back, rec) << line;
   }
+}
+
+TEST(TraceRecordTest, PagesRecordIsWrittenAsJsonWouldWriteIt) {
+  // encode() writes pages records directly (for speed): the same bytes as
+  // nlohmann::json's dump of the same object.
+  const PagesRecord r{7, 100, 2000, {{0x10000, "x", 0x1234}, {0x7fff0000, "rwk", 0}, {0x20000, "a\"b", 1}}};
+  const std::string line = encode(r);
+  EXPECT_EQ(line,
+            R"({"end":2000,"interval":7,"pages":[{"addr":"10000","digest":"1234","kind":"x"},)"
+            R"({"addr":"7fff0000","digest":"0","kind":"rwk"},{"addr":"20000","digest":"1","kind":"a\"b"}],)"
+            R"("start":100,"type":"pages"})");
+  nlohmann::json j = nlohmann::json::parse(line);
+  EXPECT_EQ(j.dump(), line);
+  EXPECT_EQ(encode(PagesRecord{0, 0, 0, {}}), R"({"end":0,"interval":0,"pages":[],"start":0,"type":"pages"})");
 }
 
 TEST(TraceRecordTest, UsesTheSeedsHexConventions) {

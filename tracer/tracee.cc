@@ -145,6 +145,7 @@ Status Tracee::detach(int sig) {
   if (!alive_) return ok_status();
   alive_ = false;
   mem_.reset();
+  regs_cache_.reset();
   if (::ptrace(PTRACE_DETACH, pid_, nullptr, static_cast<uintptr_t>(sig)) != 0)
     return Error::from_errno("detaching from pid " + std::to_string(pid_));
   return ok_status();
@@ -152,6 +153,7 @@ Status Tracee::detach(int sig) {
 
 void Tracee::kill() {
   if (!alive_) return;
+  regs_cache_.reset();
   ::kill(pid_, SIGKILL);
   int status;
   while (::waitpid(pid_, &status, __WALL) > 0 && !WIFEXITED(status) && !WIFSIGNALED(status)) {
@@ -173,18 +175,21 @@ Tracee::~Tracee() {
 }
 
 Status Tracee::cont(int sig) {
+  regs_cache_.reset();
   if (::ptrace(PTRACE_CONT, pid_, nullptr, static_cast<uintptr_t>(sig)) != 0)
     return Error::from_errno("PTRACE_CONT on pid " + std::to_string(pid_));
   return ok_status();
 }
 
 Status Tracee::syscall(int sig) {
+  regs_cache_.reset();
   if (::ptrace(PTRACE_SYSCALL, pid_, nullptr, static_cast<uintptr_t>(sig)) != 0)
     return Error::from_errno("PTRACE_SYSCALL on pid " + std::to_string(pid_));
   return ok_status();
 }
 
 Result<WaitStatus> Tracee::wait(const std::atomic<bool>* interrupted) {
+  regs_cache_.reset();
   int status = 0;
   pid_t r;
   do {
@@ -226,18 +231,23 @@ bool Tracee::take_requested_stop(const WaitStatus& status) {
 }
 
 Result<riscv::IntRegisters> Tracee::regs() {
+  if (regs_cache_) return *regs_cache_;
   riscv::IntRegisters r;
   iovec iov{&r.slot, sizeof r.slot};
   if (::ptrace(PTRACE_GETREGSET, pid_, reinterpret_cast<void*>(NT_PRSTATUS), &iov) != 0)
     return Error::from_errno("reading registers of pid " + std::to_string(pid_));
+  regs_cache_ = r;
   return r;
 }
 
 Status Tracee::set_regs(const riscv::IntRegisters& regs) {
   auto copy = regs;
   iovec iov{&copy.slot, sizeof copy.slot};
-  if (::ptrace(PTRACE_SETREGSET, pid_, reinterpret_cast<void*>(NT_PRSTATUS), &iov) != 0)
+  if (::ptrace(PTRACE_SETREGSET, pid_, reinterpret_cast<void*>(NT_PRSTATUS), &iov) != 0) {
+    regs_cache_.reset();
     return Error::from_errno("writing registers of pid " + std::to_string(pid_));
+  }
+  regs_cache_ = regs;
   return ok_status();
 }
 
@@ -305,6 +315,39 @@ Status Tracee::read_forced(RemoteAddr addr, void* buf, size_t len) {
     return Error::from_errno("reading " + std::to_string(len) + " bytes at " + hex(addr.as_int()) +
                              " in pid " + std::to_string(pid_), n < 0 ? errno : EIO);
   return ok_status();
+}
+
+std::vector<bool> Tracee::read_ranges(const std::vector<Range>& ranges, uint8_t* out) {
+  std::vector<bool> ok(ranges.size(), false);
+  constexpr size_t kMaxVectors = 1024;  // IOV_MAX
+  size_t i = 0, offset = 0;
+  while (i < ranges.size()) {
+    std::vector<iovec> local, remote;
+    size_t bytes = 0;
+    for (size_t j = i; j < ranges.size() && local.size() < kMaxVectors; ++j) {
+      local.push_back(iovec{out + offset + bytes, ranges[j].len});
+      remote.push_back(iovec{reinterpret_cast<void*>(ranges[j].addr), ranges[j].len});
+      bytes += ranges[j].len;
+    }
+    ssize_t n = ::process_vm_readv(pid_, local.data(), local.size(), remote.data(), remote.size(), 0);
+    if (n < 0) n = 0;
+    // process_vm_readv stops at the first range it cannot read: the ranges
+    // before it are complete; that one is read alone (read() falls back to
+    // /proc/<pid>/mem), and the batch goes on after it.
+    size_t done = 0;
+    while (i < ranges.size() && done + ranges[i].len <= static_cast<size_t>(n)) {
+      ok[i] = true;
+      done += ranges[i].len;
+      offset += ranges[i].len;
+      ++i;
+    }
+    if (i < ranges.size() && done < bytes) {
+      ok[i] = static_cast<bool>(read(RemoteAddr(ranges[i].addr), out + offset, ranges[i].len));
+      offset += ranges[i].len;
+      ++i;
+    }
+  }
+  return ok;
 }
 
 Result<UniqueFd*> Tracee::mem_fd() {

@@ -9,6 +9,10 @@
 //  - Memory is read with process_vm_readv and written through
 //    /proc/<pid>/mem, which also writes read-only text (breakpoints).
 //  - Errors name the pid and the address involved.
+//  - The integer registers are read once per stop: regs() keeps what it read
+//    (or what set_regs wrote) until the tracee is resumed or waited for. A
+//    register read costs a few microseconds, and a page fault's handling
+//    asks for them several times.
 #pragma once
 
 #include <signal.h>
@@ -115,6 +119,16 @@ class Tracee {
   // Reads through /proc/<pid>/mem, as write() writes: also pages the
   // program cannot read now (PROT_NONE while page mode tracks them).
   Status read_forced(RemoteAddr addr, void* buf, size_t len);
+  // Reads many ranges, each as read() would, into `out` one after another
+  // (out holds the sum of their lengths): process_vm_readv with up to 1024
+  // vectors per call instead of a call per range (page mode reads hundreds
+  // of pages at an interval boundary). Returns, per range, whether it was
+  // read.
+  struct Range {
+    uint64_t addr;
+    size_t len;
+  };
+  std::vector<bool> read_ranges(const std::vector<Range>& ranges, uint8_t* out);
   template <typename T>
   Result<T> read_value(RemotePtr<T> addr) {
     T v{};
@@ -141,6 +155,7 @@ class Tracee {
   UniqueFd mem_;
   std::optional<BlockedSyscall> blocked_;
   bool stop_requested_ = false;
+  std::optional<riscv::IntRegisters> regs_cache_;  // this stop's registers (regs())
 };
 
 }  // namespace hwslice
