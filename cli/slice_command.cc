@@ -215,8 +215,8 @@ void add_slice_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--weights", o->weights, "The SimPoint .weights file that goes with --simpoints");
   cmd->add_option("--warmup", o->warmup, "With --simpoints: start each slice this many instructions early");
   cmd->add_option("--keep-pages", o->keep_pages,
-                  "Page mode: pages an interval faulted on stay open for N more intervals (faster tracing; a slice "
-                  "may then hold pages it does not use)");
+                  "Page mode: pages an interval faulted on stay open for N more intervals, N more again while "
+                  "they keep changing (faster tracing; a slice may then hold pages it does not use)");
   cmd->add_flag("--allow-unknown", o->allow_unknown, "Record syscalls with unmodeled memory effects instead of failing");
   cmd->add_flag("--json", o->json, "Print the manifest as JSON instead of the table");
   cmd->add_option("program", o->argv, "Program and arguments (after --)");

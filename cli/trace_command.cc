@@ -266,8 +266,10 @@ int run_interval_trace(const TraceOptions& o) {
     return 1;
   }
   emit(result->exit);
-  std::fprintf(stderr, "hwslice: %llu intervals; %llu page faults, %llu injected syscalls, %llu timer stops\n",
-               static_cast<unsigned long long>(index), static_cast<unsigned long long>(result->faults),
+  std::string kept;
+  if (o.keep_pages > 0) kept = " (" + std::to_string(result->kept_on) + " kept pages kept longer: they changed)";
+  std::fprintf(stderr, "hwslice: %llu intervals; %llu page faults%s, %llu injected syscalls, %llu timer stops\n",
+               static_cast<unsigned long long>(index), static_cast<unsigned long long>(result->faults), kept.c_str(),
                static_cast<unsigned long long>(result->injections), static_cast<unsigned long long>(result->timer_stops));
   if (out)
     if (auto st = out->commit(); !st) {
@@ -470,7 +472,8 @@ void add_trace_command(CLI::App& app, std::function<int()>& run) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--keep-pages", o->keep_pages,
                   "With --interval: pages an interval faulted on stay open for N more intervals and are reported "
-                  "in those too (fewer faults; the reported pages are then a superset)");
+                  "in those too, N more again while they keep changing (fewer faults; the reported pages are then "
+                  "a superset: each was touched in its interval or the N before)");
   cmd->add_option("--mode", o->mode,
                   "pages (default: syscalls, and with --interval the pages each interval touches) or step (every "
                   "instruction stepped and recorded with the bytes it read and wrote: exact and slow)");

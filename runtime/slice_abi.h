@@ -221,6 +221,14 @@ static inline uint64_t hws_hash(uint64_t h, const unsigned char* p, uint64_t n) 
   uint64_t i = 0;
   if (((uintptr_t)p & 7) == 0) {
     const hws_u64_alias* w = (const hws_u64_alias*)(const void*)p;
+    /* Four words a turn: the same result, a quarter of the loop's own
+     * instructions (a page is 512 words). */
+    for (; i + 32 <= n; i += 32) {
+      h = hws_hash_word(h, w[i / 8]);
+      h = hws_hash_word(h, w[i / 8 + 1]);
+      h = hws_hash_word(h, w[i / 8 + 2]);
+      h = hws_hash_word(h, w[i / 8 + 3]);
+    }
     for (; i + 8 <= n; i += 8) h = hws_hash_word(h, w[i / 8]);
   } else {
     for (; i + 8 <= n; i += 8) {

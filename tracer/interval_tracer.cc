@@ -87,6 +87,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
 
   IntervalSummary& summary() {
     summary_.faults = pages_.faults();
+    summary_.kept_on = pages_.kept_on();
     summary_.injections = pages_.injections();
     return summary_;
   }
@@ -199,6 +200,9 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     sigaddset(&chld, SIGCHLD);
     auto start_pos = position();
     const auto start_time = std::chrono::steady_clock::now();
+    // The first wait's timeout is reckoned from start_pos (the program has
+    // barely run): one counter read fewer at every stop.
+    bool first = true;
     while (true) {
       siginfo_t info{};
       if (::waitid(P_PID, static_cast<id_t>(t.pid()), &info, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) == 0 &&
@@ -210,7 +214,8 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
         (void)sigtimedwait(&chld, nullptr, &ts);
         continue;
       }
-      auto now = position();
+      auto now = first && start_pos ? start_pos : position();
+      first = false;
       const uint64_t pos = now ? *now : 0;
       const uint64_t left = next_boundary_ > pos ? next_boundary_ - pos : 0;
       // rate_: instructions per second, from the previous stops.
@@ -230,11 +235,15 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     if (st) {
       last_ = *st;
       // The rate counts only the time the program ran (from resume to stop),
-      // not the tracer's own work at stops.
-      auto end_pos = position();
+      // not the tracer's own work at stops. It matters for long runs without
+      // a stop (the timer): runs under a millisecond (most, between faults)
+      // are not sampled, which saves a counter read at each of those stops.
       const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
-      if (start_pos && end_pos && *end_pos > *start_pos + 1000 && dt > 0)
-        rate_ = std::clamp(0.5 * rate_ + 0.5 * static_cast<double>(*end_pos - *start_pos) / dt, kMinRate, 1e10);
+      if (dt >= 1e-3) {
+        auto end_pos = position();
+        if (start_pos && end_pos && *end_pos > *start_pos + 1000)
+          rate_ = std::clamp(0.5 * rate_ + 0.5 * static_cast<double>(*end_pos - *start_pos) / dt, kMinRate, 1e10);
+      }
     }
     return st;
   }
@@ -371,7 +380,10 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     spec_.end_regs = end_regs;
     spec_.end_kind = kind;
     spec_.pages = std::move(pages);
-    auto digest = digest_pages(t_, pages_.written_pages(), pages_.async_areas());
+    // The pages read for the digest are offered to the page tracker: kept
+    // pages start the next interval with these same bytes.
+    auto digest = digest_pages(t_, pages_.written_pages(), pages_.async_areas(),
+                               [this](uint64_t addr, uint8_t* bytes, uint64_t len) { pages_.offer_bytes(addr, bytes, len); });
     if (!digest) return digest.error();
     spec_.digest_ranges = std::move(digest->first);
     spec_.digest = digest->second;

@@ -62,6 +62,7 @@ struct IntervalSummary {
   uint64_t instructions = 0;  // program instructions counted in total
   bool exact = true;
   uint64_t faults = 0, injections = 0, timer_stops = 0, syscalls = 0;
+  uint64_t kept_on = 0;  // keepings renewed because the page changed (--keep-pages)
   uint64_t counter_reads = 0;  // rdtime/rdcycle/rdinstret the program ran (tracer/counter_sites.h)
   std::string counter;        // "user", "all" or "none"
 };

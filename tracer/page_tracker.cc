@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <tuple>
 
 #include "tracer/riscv_isa.h"
 #include "tracer/syscall_injector.h"
@@ -96,6 +98,8 @@ Status PageTracker::init() {
   const auto stub = batch_stub();
   HWSLICE_TRY(tracee_.write(RemoteAddr(scratch_ + kBatchStubOffset), stub.data(), sizeof stub));
   HWSLICE_TRY(tracee_.write(RemoteAddr(scratch_ + kSyscallStubOffset), kSyscallStub.data(), sizeof kSyscallStub));
+  const auto pair = pair_stub();
+  HWSLICE_TRY(tracee_.write(RemoteAddr(scratch_ + kPairStubOffset), pair.data(), sizeof pair));
   // At the exec stop execve has not returned yet: the injection let it
   // return (into the injected code), so its result, 0, which the program
   // sees in a0 at entry (rtld_fini for _start), is put in place here.
@@ -219,8 +223,18 @@ Status PageTracker::capture_vdso_data() {
   return ok_status();
 }
 
+void PageTracker::offer_bytes(uint64_t addr, const uint8_t* data, uint64_t size) {
+  if (size != kPageSize || addr % kPageSize != 0 || !granted_.count(addr)) return;
+  if (offered_epoch_ != tracee_.epoch()) {
+    offered_.clear();
+    offered_epoch_ = tracee_.epoch();
+  }
+  offered_[addr].assign(data, data + size);
+}
+
 Status PageTracker::begin_interval() {
-  touched_.clear();
+  // touched_ still holds the last interval's records (kept pages are
+  // compared with them below); cleared once that is done.
   vdso_data_.clear();
   vdso_captured_ = false;
   // Only pages given back need protecting again; at the first interval,
@@ -231,43 +245,85 @@ Status PageTracker::begin_interval() {
     // after restore_all): the mappings are read afresh.
     HWSLICE_TRY(load_maps());
     armed_ = true;
-    for (const Range& r : ranges_) {
-      if (r.prot == 0 || r.path == "[vvar]" || r.path == "[vvar_vclock]" || r.path == "[vsyscall]") continue;
-      calls.push_back(Protect{r.start, r.end, PROT_NONE});
-    }
+    // (load_maps leaves the vDSO's data pages out of ranges_.)
+    for (const Range& r : ranges_)
+      if (r.prot != 0) calls.push_back(Protect{r.start, r.end, PROT_NONE});
     granted_.clear();
     hot_.clear();
+    touched_.clear();
   } else {
     // Pages kept open join the interval with the access they have; the
     // others are protected again, runs of consecutive pages with one call.
-    std::map<uint64_t, unsigned> hot;
-    std::vector<uint64_t> back, keep;
+    // A page whose keeping ends now but which was open and writable through
+    // the interval just finished is kept on when its content changed in it
+    // (it was certainly touched, as a faulting page would have been); one
+    // that did not change may only have been read, which no fault showed,
+    // so it is protected again and its next touch is seen.
+    struct Kept {
+      uint64_t page;
+      unsigned left;  // intervals it stays open after this one
+    };
+    std::vector<Kept> keep;
+    std::vector<uint64_t> back, check;
     for (const auto& [page, given] : granted_) {
       auto h = hot_.find(page);
-      if (h != hot_.end() && h->second > 0) keep.push_back(page);
-      else back.push_back(page);
+      if (h != hot_.end() && h->second > 0) {
+        keep.push_back(Kept{page, h->second - 1});
+      } else if (h != hot_.end() && keep_open_ > 0 && (given & PROT_WRITE) && touched_.count(page) &&
+                 touched_.at(page).data.size() == kPageSize) {
+        check.push_back(page);
+      } else {
+        back.push_back(page);
+      }
     }
-    // Kept pages are recorded now, with their content at this interval's
-    // start, all in one batch read; a page that cannot be read is
-    // protected again (its touch is then seen).
+    // Kept pages (and those checked) are recorded now, with their content
+    // at this interval's start: the bytes offered at the end of the last
+    // interval where there are (the same moment), the others in one batch
+    // read; a page that cannot be read is protected again (its touch is
+    // then seen).
+    if (offered_epoch_ != tracee_.epoch()) offered_.clear();
+    std::vector<uint64_t> wanted;
+    for (const Kept& k : keep) wanted.push_back(k.page);
+    wanted.insert(wanted.end(), check.begin(), check.end());
+    std::vector<const uint8_t*> bytes(wanted.size(), nullptr);  // nullptr: unreadable
     std::vector<Tracee::Range> reads;
-    for (uint64_t page : keep) reads.push_back(Tracee::Range{page, kPageSize});
-    std::vector<uint8_t> data(keep.size() * kPageSize);
+    std::vector<size_t> read_for;  // reads[j] is for wanted[read_for[j]]
+    for (size_t i = 0; i < wanted.size(); ++i) {
+      auto o = offered_.find(wanted[i]);
+      if (o != offered_.end()) {
+        bytes[i] = o->second.data();
+      } else {
+        reads.push_back(Tracee::Range{wanted[i], kPageSize});
+        read_for.push_back(i);
+      }
+    }
+    std::vector<uint8_t> data(reads.size() * kPageSize);
     const std::vector<bool> read = tracee_.read_ranges(reads, data.data());
+    for (size_t j = 0; j < reads.size(); ++j)
+      if (read[j]) bytes[read_for[j]] = data.data() + j * kPageSize;
+    std::vector<const uint8_t*> kept_bytes(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(keep.size()));
+    const size_t kept_first = keep.size();
+    for (size_t i = 0; i < check.size(); ++i) {
+      const uint8_t* now = bytes[kept_first + i];
+      if (now && std::memcmp(touched_.at(check[i]).data.data(), now, kPageSize) != 0) {
+        keep.push_back(Kept{check[i], keep_open_ - 1});
+        kept_bytes.push_back(now);
+        ++kept_on_;
+      } else {
+        back.push_back(check[i]);
+      }
+    }
+    touched_.clear();
+    std::map<uint64_t, unsigned> hot;
     for (size_t i = 0; i < keep.size(); ++i) {
-      const uint64_t page = keep[i];
-      if (!read[i]) {
+      const uint64_t page = keep[i].page;
+      if (!kept_bytes[i]) {
         back.push_back(page);
         continue;
       }
       const int given = granted_[page];
-      hot[page] = hot_[page] - 1;
-      SlicePage& p = touched_[page];
-      p.addr = page;
-      const Range* r = find(page);
-      p.prot = r ? r->prot : PROT_READ;
-      p.data.assign(data.begin() + static_cast<ptrdiff_t>(i * kPageSize),
-                    data.begin() + static_cast<ptrdiff_t>((i + 1) * kPageSize));
+      hot[page] = keep[i].left;
+      SlicePage& p = store_page(page, kept_bytes[i]);
       p.exec = given & PROT_EXEC;
       p.read = given & PROT_READ;
       p.write = given & PROT_WRITE;
@@ -281,6 +337,7 @@ Status PageTracker::begin_interval() {
     }
     for (uint64_t page : back) granted_.erase(page);
     hot_ = std::move(hot);
+    offered_.clear();
   }
   HWSLICE_TRY(protect_ranges(calls));
   // Pages the kernel writes on its own on every return to user mode (the
@@ -297,16 +354,17 @@ Status PageTracker::open_page(uint64_t page, int want, char kind) {
   int& given = granted_[page];
   const int next = (given | want) & r->prot;
   if (next != given) {
-    HWSLICE_TRY(protect_range(page, page + kPageSize, next));
-    if ((next & PROT_WRITE) && !(given & PROT_WRITE)) {
+    if ((next & PROT_WRITE) && !(given & PROT_WRITE) && !pinned_.count(page)) {
       // The first write to a page not written yet (copy-on-write, or the
       // shared zero page) is a fault the kernel handles on its own. When
       // that write is an sc, the trap clears the reservation and the sc
       // fails once: instructions the slice, whose pages are all written at
-      // set-up, never runs (seen as 4). Writing a word of the page back
-      // through ptrace takes that fault now, while the program is stopped.
-      uint64_t word = 0;
-      if (tracee_.read(RemoteAddr(page), &word, sizeof word)) (void)tracee_.write(RemoteAddr(page), &word, sizeof word);
+      // set-up, never runs (seen as 4). That fault is taken now, while the
+      // program is stopped: madvise(MADV_POPULATE_WRITE) right after the
+      // mprotect, in the same injection.
+      HWSLICE_TRY(open_for_write(page, next));
+    } else {
+      HWSLICE_TRY(protect_range(page, page + kPageSize, next));
     }
     given = next;
   }
@@ -329,6 +387,47 @@ Status PageTracker::open_page(uint64_t page, int want, char kind) {
   return ok_status();
 }
 
+Status PageTracker::open_for_write(uint64_t page, int prot) {
+  if (guard_) guard_(false);
+  auto r = inject_syscall_pair(tracee_, RemoteAddr(scratch_ + kPairStubOffset), riscv::kSysMprotect,
+                               {page, kPageSize, static_cast<uint64_t>(prot), 0, 0, 0}, riscv::kSysMadvise,
+                               {page, kPageSize, MADV_POPULATE_WRITE});
+  if (guard_) guard_(true);
+  if (!r) return r.error();
+  injections_ += r->second ? 2 : 1;
+  if (r->first < 0)
+    return Error("mprotect " + addr_text(page) + " in pid " + std::to_string(tracee_.pid()), static_cast<int>(-r->first));
+  if (!r->second || *r->second < 0) {
+    // Kernels before 5.14 have no MADV_POPULATE_WRITE (EINVAL); a page past
+    // the end of its file cannot be populated (EFAULT). Writing a word of the
+    // page back through ptrace takes the same fault where there is one.
+    uint64_t word = 0;
+    if (tracee_.read(RemoteAddr(page), &word, sizeof word)) (void)tracee_.write(RemoteAddr(page), &word, sizeof word);
+  }
+  return ok_status();
+}
+
+bool PageTracker::recorded_bytes(uint64_t addr, uint8_t* out, size_t n) const {
+  while (n > 0) {
+    const uint64_t page = page_down(addr);
+    const auto t = touched_.find(page);
+    const auto g = granted_.find(page);
+    // Written since it was recorded, or possibly so: write access given
+    // (the kernel's writes for syscalls need it too), or the vDSO, which the
+    // tracer may have patched.
+    if (t == touched_.end() || t->second.data.size() != kPageSize || g == granted_.end() || (g->second & PROT_WRITE))
+      return false;
+    const Range* r = find(page);
+    if (!r || r->path == "[vdso]") return false;
+    const size_t k = std::min<uint64_t>(n, page + kPageSize - addr);
+    std::memcpy(out, t->second.data.data() + (addr - page), k);
+    out += k;
+    addr += k;
+    n -= k;
+  }
+  return true;
+}
+
 bool PageTracker::ends_with_lr(uint64_t page) {
   uint8_t tail[32];
   if (!tracee_.read_forced(RemoteAddr(page + kPageSize - sizeof tail), tail, sizeof tail)) return false;
@@ -341,22 +440,28 @@ bool PageTracker::ends_with_lr(uint64_t page) {
 }
 
 bool PageTracker::record_page(uint64_t page) {
-  const Range* r = find(page);
-  SlicePage p;
-  p.addr = page;
-  p.prot = r ? r->prot : PROT_READ;
-  p.data.resize(kPageSize);
   // A page past the end of a mapped file cannot be read (EIO): not recorded.
   // One not readable for the program now (execute-only, or still
   // protected) is read through /proc/<pid>/mem at once, without first
   // trying process_vm_readv, which refuses it.
+  uint8_t bytes[kPageSize];
   const auto given = granted_.find(page);
   const bool readable = given != granted_.end() && (given->second & PROT_READ);
-  if (!(readable ? tracee_.read(RemoteAddr(page), p.data.data(), p.data.size())
-                 : tracee_.read_forced(RemoteAddr(page), p.data.data(), p.data.size())))
+  if (!(readable ? tracee_.read(RemoteAddr(page), bytes, sizeof bytes)
+                 : tracee_.read_forced(RemoteAddr(page), bytes, sizeof bytes)))
     return false;
-  touched_[page] = std::move(p);
+  store_page(page, bytes);
   return true;
+}
+
+SlicePage& PageTracker::store_page(uint64_t page, const uint8_t* bytes) {
+  const Range* r = find(page);
+  SlicePage& p = touched_[page];
+  p = SlicePage{};
+  p.addr = page;
+  p.prot = r ? r->prot : PROT_READ;
+  p.data.assign(bytes, bytes + kPageSize);
+  return p;
 }
 
 Result<bool> PageTracker::on_fault(const siginfo_t& info, uint64_t pc) {
@@ -367,37 +472,60 @@ Result<bool> PageTracker::on_fault(const siginfo_t& info, uint64_t pc) {
   if (!r || r->prot == 0) return false;
   const uint64_t page = page_down(addr);
 
-  // Through /proc/<pid>/mem: the code page may be execute-only or
-  // protected now, which process_vm_readv refuses. Four bytes at once; two
-  // where the next page is not mapped (a compressed instruction at the end).
-  uint8_t code[4] = {};
-  uint32_t bits = 0;
-  if (tracee_.read_forced(RemoteAddr(pc), code, 4) || tracee_.read_forced(RemoteAddr(pc), code, 2)) {
-    if (riscv::instruction_length(static_cast<uint16_t>(code[0] | code[1] << 8)) != 4) code[2] = code[3] = 0;
-    bits = code[0] | code[1] << 8 | code[2] << 16 | static_cast<uint32_t>(code[3]) << 24;
-  }
   const auto given = granted_.find(page);
   const bool can_exec = given != granted_.end() && (given->second & PROT_EXEC);
   const bool fetch = (page == page_down(pc) || page == page_down(pc + 2)) && !can_exec;
-  int want = 0;
-  char kind = 'r';
-  if (fetch) {
-    want = PROT_EXEC;
-    kind = 'x';
-  } else {
+  // The access the instruction at pc needs: the page's own mapping limits
+  // it; a fetch needs exec, a store or AMO write, a load read (and write
+  // too on writable memory, see below).
+  auto access = [&](uint32_t bits) -> std::pair<int, char> {
+    if (fetch) return {PROT_EXEC, 'x'};
     switch (riscv::memory_access(bits)) {
       // LR/SC and AMOs get write access at once: a second fault between an
       // lr and its sc would clear the reservation and change the path.
       case riscv::MemAccess::kStore:
-      case riscv::MemAccess::kAtomic: want = PROT_READ | PROT_WRITE; kind = 'w'; break;
+      case riscv::MemAccess::kAtomic: return {PROT_READ | PROT_WRITE, 'w'};
       // A read of writable memory gets write access too: a later write to
       // the page (e.g. the sc of an lr/sc pair after a plain load) must not
       // fault again, and the page is counted as possibly written.
-      default: want = (r->prot & PROT_WRITE) ? PROT_READ | PROT_WRITE : PROT_READ; kind = 'r'; break;
+      default: return {(r->prot & PROT_WRITE) ? PROT_READ | PROT_WRITE : PROT_READ, 'r'};
     }
+  };
+  // The program's own fault (e.g. a write to text, or to a page it made
+  // read-only), not one of the tracker's.
+  auto own = [&](int want) {
+    return (want & r->prot) != want || (given != granted_.end() && (given->second & want) == want);
+  };
+  // The instruction: from this interval's record of its page where that
+  // still holds the page's bytes (no fault, no read), else through
+  // /proc/<pid>/mem: the code page may be execute-only or protected now,
+  // which process_vm_readv refuses. Four bytes at once; two where the next
+  // page is not mapped (a compressed instruction at the end).
+  auto bits_of = [](uint8_t (&code)[4]) -> uint32_t {
+    if (riscv::instruction_length(static_cast<uint16_t>(code[0] | code[1] << 8)) != 4) code[2] = code[3] = 0;
+    return code[0] | code[1] << 8 | code[2] << 16 | static_cast<uint32_t>(code[3]) << 24;
+  };
+  auto recorded_bits = [&]() -> std::optional<uint32_t> {
+    uint8_t code[4] = {};
+    if (!recorded_bytes(pc, code, 4) && !recorded_bytes(pc, code, 2)) return std::nullopt;
+    return bits_of(code);
+  };
+  auto memory_bits = [&]() -> uint32_t {
+    uint8_t code[4] = {};
+    if (!tracee_.read_forced(RemoteAddr(pc), code, 4) && !tracee_.read_forced(RemoteAddr(pc), code, 2)) return 0;
+    return bits_of(code);
+  };
+  std::optional<uint32_t> recorded = fetch ? std::optional<uint32_t>(0) : recorded_bits();
+  uint32_t bits = recorded ? *recorded : memory_bits();
+  auto [want, kind] = access(bits);
+  if (own(want) && !fetch && recorded) {
+    // Decided from a record: confirmed from memory before the program is
+    // given the signal (another mapping of the same file may have changed
+    // the code since it was recorded).
+    bits = memory_bits();
+    std::tie(want, kind) = access(bits);
   }
-  if ((want & r->prot) != want) return false;  // the program's own fault (e.g. a write to text)
-  if (given != granted_.end() && (given->second & want) == want) return false;
+  if (own(want)) return false;
   ++faults_;
   // An lr/sc sequence running off the end of this code page would fault
   // between its lr and its sc, and the lost reservation makes the sc fail
@@ -667,14 +795,13 @@ std::vector<uint64_t> PageTracker::written_pages() const {
 
 Status PageTracker::restore_all() {
   std::vector<Protect> calls;
-  for (const Range& r : ranges_) {
-    if (r.prot == 0 || r.path == "[vvar]" || r.path == "[vvar_vclock]" || r.path == "[vsyscall]") continue;
-    calls.push_back(Protect{r.start, r.end, r.prot});
-  }
+  for (const Range& r : ranges_)
+    if (r.prot != 0) calls.push_back(Protect{r.start, r.end, r.prot});
   HWSLICE_TRY(protect_ranges(calls));
   granted_.clear();
   hot_.clear();
   touched_.clear();
+  offered_.clear();
   armed_ = false;
   return ok_status();
 }

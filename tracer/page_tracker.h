@@ -66,8 +66,18 @@ class PageTracker {
   // at their start, whether or not they use it: fewer faults and
   // injections for a program that keeps using the same pages, at the cost
   // of pages an interval may not need (still a superset of what it touched).
+  // A kept writable page whose content changed while it was open was
+  // touched then, as surely as a fault would have shown: its keeping starts
+  // over. One that did not change is protected again when its keeping ends.
   // vDSO pages are never kept (their first touch copies the vDSO's data).
   void set_keep_open(unsigned intervals) { keep_open_ = intervals; }
+
+  // The bytes of a page as they are now (a whole page at a page address),
+  // read by the owner at the end of an interval (the written-memory
+  // digest): the next begin_interval takes kept pages' bytes from here
+  // instead of reading them again, as long as the tracee has neither run
+  // nor been written since (Tracee::epoch). Other ranges are ignored.
+  void offer_bytes(uint64_t addr, const uint8_t* data, uint64_t size);
 
   // Starts an interval: forgets the touched pages and protects everything
   // except the pages kept open (set_keep_open), which it records as touched.
@@ -100,6 +110,9 @@ class PageTracker {
   const std::vector<AddressRange>& mappings_seen() const { return seen_; }
   uint64_t injections() const { return injections_; }
   uint64_t faults() const { return faults_; }
+  // Kept pages kept on for another stretch because their content changed
+  // while they were open (set_keep_open).
+  uint64_t kept_on() const { return kept_on_; }
   uint64_t reexecuted_ecalls() const { return reexecuted_; }
   // Memory the kernel rewrites without a syscall (registered rseq areas).
   const std::vector<std::pair<uint64_t, uint64_t>>& async_areas() const { return async_; }
@@ -137,8 +150,20 @@ class PageTracker {
   // Opens `page` for `want` (PROT_* bits, limited to the mapping's own) and
   // records it at its first touch.
   Status open_page(uint64_t page, int want, char kind);
+  // Gives a page (not pinned) `prot`, which adds write access, and takes
+  // its first-write fault (copy-on-write, zero page) at once: mprotect and
+  // madvise(MADV_POPULATE_WRITE) in one injection, or a word written back
+  // through ptrace where the madvise fails.
+  Status open_for_write(uint64_t page, int prot);
   // Records `page` with its current content; false when it cannot be read.
   bool record_page(uint64_t page);
+  // Puts a page into touched_ (no access flags yet) with its mapping's
+  // protection and these kPageSize bytes; returns it.
+  SlicePage& store_page(uint64_t page, const uint8_t* bytes);
+  // Copies n bytes at addr from this interval's page records when every
+  // page they span was recorded and cannot have changed since (never given
+  // write access, not the vDSO); false otherwise.
+  bool recorded_bytes(uint64_t addr, uint8_t* out, size_t n) const;
   // The last bytes of a code page hold an lr instruction.
   bool ends_with_lr(uint64_t page);
   Status protect_range(uint64_t start, uint64_t end, int prot);
@@ -158,12 +183,14 @@ class PageTracker {
   const bool debug_ = std::getenv("HWSLICE_DEBUG") != nullptr;
   std::function<void(bool)> guard_;
   // The tracer's pages in the tracee: code (r-x: injected instructions at
-  // its start, a permanent ecall/ebreak at kSyscallStubOffset, the batch
-  // stub at kBatchStubOffset), then two read-write
+  // its start, a permanent ecall/ebreak at kSyscallStubOffset, the pair
+  // stub at kPairStubOffset, the batch stub at kBatchStubOffset), then two
+  // read-write
   // pages (iovecs and, from kBatchTableOffset, the batch table; a
   // page-sized copy buffer).
   static constexpr uint64_t kScratchPages = 3;
   static constexpr uint64_t kSyscallStubOffset = 64;  // kSyscallStub, for inject()
+  static constexpr uint64_t kPairStubOffset = 128;    // pair_stub(), for open_for_write()
   static constexpr uint64_t kBatchStubOffset = 256;
   static constexpr uint64_t kBatchTableOffset = kPageSize + 512;
   // 64 GiB: above static programs and their heap, below PIE load addresses
@@ -184,6 +211,9 @@ class PageTracker {
   std::vector<std::pair<uint64_t, int>> opened_;  // opened for the current call: page, access before
   std::vector<AddressRange> seen_;
   uint64_t injections_ = 0, faults_ = 0, reexecuted_ = 0;
+  uint64_t kept_on_ = 0;
+  std::map<uint64_t, std::vector<uint8_t>> offered_;  // offer_bytes, at offered_epoch_
+  uint64_t offered_epoch_ = 0;  // keepings renewed because the page changed (see begin_interval)
 };
 
 }  // namespace hwslice

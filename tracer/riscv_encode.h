@@ -1,8 +1,8 @@
 // Encoders for the few RV64 instructions hwslice emits: the slice writer's
 // site rewrites (`addi a0, x0, v`, `jal x0, near`, `ebreak`) and the near
 // stub of runtime/slice_abi.h (auipc, sd, ld, jalr, jal, c.nop), and the
-// tracer's batch-injection stub (tracer/syscall_injector.h: ld, sd, addi,
-// blt, jal).
+// tracer's injection stubs (tracer/syscall_injector.h: ld, sd, addi, blt,
+// beq, jal).
 //
 // Contract: pure and constexpr; each encoder takes register numbers (0..31)
 // and an immediate that the caller has checked with the matching *_fits
@@ -66,6 +66,8 @@ constexpr uint32_t encode_branch(unsigned funct3, unsigned rs1, unsigned rs2, in
 }
 // blt rs1, rs2, offset
 constexpr uint32_t encode_blt(unsigned rs1, unsigned rs2, int64_t offset) { return encode_branch(4, rs1, rs2, offset); }
+// beq rs1, rs2, offset
+constexpr uint32_t encode_beq(unsigned rs1, unsigned rs2, int64_t offset) { return encode_branch(0, rs1, rs2, offset); }
 
 // Known encodings (riscv64-linux-gnu-as -march=rv64g, objdump).
 static_assert(encode_addi(10, 0, -1) == 0xfff00513);
@@ -73,5 +75,6 @@ static_assert(encode_jal(0, 8) == 0x0080006f);
 static_assert(encode_jal(0, -4) == 0xffdff06f);
 static_assert(encode_ld(10, 10, 48) == 0x03053503);
 static_assert(encode_sd(2, 10, 40) == 0x02253423);
+static_assert(encode_beq(10, 0, 8) == 0x00050463);  // beqz a0, .+8
 
 }  // namespace hwslice::riscv

@@ -65,6 +65,54 @@ Result<int64_t> inject_syscall_at_stub(Tracee& tracee, RemoteAddr stub, long nr,
   return result;
 }
 
+std::array<uint32_t, kPairStubWords> pair_stub() {
+  using namespace riscv;
+  constexpr unsigned t0 = 5, t1 = 6, t2 = 7, t3 = 28, a0 = 10, a7 = 17;
+  return {
+      kEcall,                               // 0:  first call
+      encode_beq(a0, 0, 8),                 // 4:  0: on to the second (12)
+      kEbreak,                              // 8:  the first failed
+      encode_addi(a0, t0, 0),               // 12: the second's arguments
+      encode_addi(a0 + 1, t1, 0),
+      encode_addi(a0 + 2, t2, 0),
+      encode_addi(a7, t3, 0),               // 24: and number
+      kEcall,                               // 28
+      kEbreak,                              // 32
+  };
+}
+
+Result<PairResult> inject_syscall_pair(Tracee& tracee, RemoteAddr stub, long nr, const std::array<uint64_t, 6>& args,
+                                       long nr2, const std::array<uint64_t, 3>& args2) {
+  auto saved = tracee.regs();
+  if (!saved) return saved.error();
+  auto regs = *saved;
+  regs.set_pc(stub.as_int());
+  regs.set_x(riscv::kA7, static_cast<uint64_t>(nr));
+  for (unsigned i = 0; i < 6; ++i) regs.set_x(riscv::kA0 + i, args[i]);
+  regs.set_x(5, args2[0]);
+  regs.set_x(6, args2[1]);
+  regs.set_x(7, args2[2]);
+  regs.set_x(28, static_cast<uint64_t>(nr2));
+  Result<PairResult> result = PairResult{};
+  if (auto st = tracee.set_regs(regs); !st) {
+    result = st.error();
+  } else if (auto run = tracee.cont_until_signal(SIGTRAP); !run) {
+    result = run.error().wrap("injected syscalls " + std::to_string(nr) + ", " + std::to_string(nr2));
+  } else if (auto after = tracee.regs(); !after) {
+    result = after.error();
+  } else if (after->pc() == stub.as_int() + kPairStubFirstEbreak) {
+    result->first = static_cast<int64_t>(after->x(riscv::kA0));
+  } else if (after->pc() == stub.as_int() + kPairStubSecondEbreak) {
+    result->first = 0;
+    result->second = static_cast<int64_t>(after->x(riscv::kA0));
+  } else {
+    result = Error("injected syscalls stopped at the wrong place: " + tracee.state_line());
+  }
+  Status back = tracee.alive() ? tracee.set_regs(*saved) : ok_status();
+  if (result && !back) return back.error();
+  return result;
+}
+
 std::array<uint32_t, kBatchStubWords> batch_stub() {
   using namespace riscv;
   constexpr unsigned t0 = 5, a0 = 10, a7 = 17;

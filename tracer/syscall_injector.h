@@ -33,6 +33,29 @@ inline constexpr std::array<uint32_t, 2> kSyscallStub = {riscv::kEcall, riscv::k
 // put back.
 Result<int64_t> inject_syscall_at_stub(Tracee& tracee, RemoteAddr stub, long nr, const std::array<uint64_t, 6>& args);
 
+// The pair stub: runs the call in a7 with a0..a5; when it returns 0, runs a
+// second call, number in t3 and first three arguments in t0..t2 (a3..a5 as
+// the first call left them), then stops at its second ebreak; a first call
+// returning anything else stops at the first ebreak, the second not run.
+// Position independent, written once like batch_stub(). Page mode gives a
+// page write access and populates it for writing in one stop this way.
+inline constexpr size_t kPairStubWords = 9;
+inline constexpr uint64_t kPairStubFirstEbreak = 8, kPairStubSecondEbreak = 32;  // byte offsets
+std::array<uint32_t, kPairStubWords> pair_stub();
+
+// What inject_syscall_pair ran: the first call's raw result, and the
+// second's when the first returned 0.
+struct PairResult {
+  int64_t first = 0;
+  std::optional<int64_t> second;
+};
+
+// Runs `nr`(args) and, if it returned 0, `nr2`(args2[0..2], args[3..5]) in
+// one stop of the tracee, at `stub` (where pair_stub() is); registers are put
+// back. Same stop requirements as inject_syscall.
+Result<PairResult> inject_syscall_pair(Tracee& tracee, RemoteAddr stub, long nr, const std::array<uint64_t, 6>& args,
+                                       long nr2, const std::array<uint64_t, 3>& args2);
+
 // One call of a batch (inject_syscalls): number, arguments, and the raw
 // return value once it ran.
 struct InjectedCall {

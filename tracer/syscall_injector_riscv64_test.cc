@@ -1,7 +1,10 @@
 // Target test (riscv64 only): the batch-injection stub runs its table's
-// calls in order and stores each result, as inject_syscalls expects. The
-// stub is called directly here (qemu-riscv64 has no ptrace): its final
-// ebreak raises SIGTRAP, whose handler returns to the caller through ra.
+// calls in order and stores each result, as inject_syscalls expects; the
+// pair stub runs its second call only after a first returning 0, and stops
+// at the ebreak inject_syscall_pair reads the outcome from. The stubs are
+// called directly here (qemu-riscv64 has no ptrace): an ebreak raises
+// SIGTRAP, whose handler notes where it was and returns to the caller
+// through ra.
 #include "tracer/syscall_injector.h"
 
 #include <gtest/gtest.h>
@@ -11,13 +14,20 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include <array>
+#include <cerrno>
 #include <cstring>
 
 namespace hwslice {
 namespace {
 
+uint64_t g_ebreak_pc = 0;
+
 void back_to_caller(int, siginfo_t*, void* context) {
   auto* uc = static_cast<ucontext_t*>(context);
+  g_ebreak_pc = uc->uc_mcontext.__gregs[REG_PC];
   uc->uc_mcontext.__gregs[REG_PC] = uc->uc_mcontext.__gregs[REG_RA];
 }
 
@@ -38,10 +48,39 @@ uint64_t run_stub(const void* stub, void* table) {
   return end;
 }
 
+// The pair stub with the first call in a7/a0..a2 and the second in
+// t3/t0..t2; returns a0 as the stub left it, and where it stopped.
+struct PairRun {
+  int64_t a0;
+  uint64_t ebreak;
+};
+PairRun run_pair(const void* stub, long nr, uint64_t x0, uint64_t x1, uint64_t x2, long nr2, uint64_t y0,
+                 uint64_t y1, uint64_t y2) {
+  struct sigaction sa {}, old{};
+  sa.sa_sigaction = back_to_caller;
+  sa.sa_flags = SA_SIGINFO;
+  sigaction(SIGTRAP, &sa, &old);
+  register uint64_t a0 asm("a0") = x0;
+  register uint64_t a1 asm("a1") = x1;
+  register uint64_t a2 asm("a2") = x2;
+  register uint64_t a7 asm("a7") = static_cast<uint64_t>(nr);
+  register uint64_t t0 asm("t0") = y0;
+  register uint64_t t1 asm("t1") = y1;
+  register uint64_t t2 asm("t2") = y2;
+  register uint64_t t3 asm("t3") = static_cast<uint64_t>(nr2);
+  asm volatile("jalr ra, 0(%8)"
+               : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a7), "+r"(t0), "+r"(t1), "+r"(t2), "+r"(t3)
+               : "r"(stub)
+               : "ra", "a3", "a4", "a5", "memory");
+  const int64_t result = static_cast<int64_t>(a0);
+  sigaction(SIGTRAP, &old, nullptr);
+  return {result, g_ebreak_pc - reinterpret_cast<uint64_t>(stub)};
+}
+
+template <size_t N>
 struct Stub {
-  Stub() {
+  explicit Stub(const std::array<uint32_t, N>& words) {
     code = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    const auto words = batch_stub();
     std::memcpy(code, words.data(), sizeof words);
     mprotect(code, 4096, PROT_READ | PROT_EXEC);
   }
@@ -49,8 +88,11 @@ struct Stub {
   void* code;
 };
 
+using BatchStubCode = Stub<kBatchStubWords>;
+using PairStubCode = Stub<kPairStubWords>;
+
 TEST(BatchStub, RunsEachCallInOrderAndStoresItsResult) {
-  Stub stub;
+  BatchStubCode stub(batch_stub());
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   const char text[] = "abc";
@@ -78,11 +120,45 @@ TEST(BatchStub, RunsEachCallInOrderAndStoresItsResult) {
 }
 
 TEST(BatchStub, AnEmptyTableRunsNothing) {
-  Stub stub;
+  BatchStubCode stub(batch_stub());
   alignas(8) uint64_t table[8] = {static_cast<uint64_t>(-1), 0, 0, 0, 0, 0, 0, 42};
   const uint64_t t0 = run_stub(stub.code, table);
   EXPECT_EQ(t0, reinterpret_cast<uint64_t>(table));
   EXPECT_EQ(table[7], 42u);  // no result written
+}
+
+TEST(PairStub, RunsTheSecondCallAfterAFirstReturningZero) {
+  PairStubCode stub(pair_stub());
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const char text[] = "xyz";
+  // sched_yield() returns 0, so write(fds[1], "xyz", 3) runs.
+  const PairRun r = run_pair(stub.code, SYS_sched_yield, 0, 0, 0, SYS_write, static_cast<uint64_t>(fds[1]),
+                             reinterpret_cast<uint64_t>(text), 3);
+  EXPECT_EQ(r.ebreak, kPairStubSecondEbreak);
+  EXPECT_EQ(r.a0, 3);
+  char got[4] = {};
+  ASSERT_EQ(read(fds[0], got, 3), 3);
+  EXPECT_STREQ(got, "xyz");
+  close(fds[0]);
+  close(fds[1]);
+}
+
+TEST(PairStub, StopsAtTheFirstEbreakWhenTheFirstCallFails) {
+  PairStubCode stub(pair_stub());
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  ASSERT_EQ(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
+  const char text[] = "xyz";
+  const PairRun r = run_pair(stub.code, SYS_close, static_cast<uint64_t>(-1), 0, 0, SYS_write,
+                             static_cast<uint64_t>(fds[1]), reinterpret_cast<uint64_t>(text), 3);
+  EXPECT_EQ(r.ebreak, kPairStubFirstEbreak);
+  EXPECT_EQ(r.a0, -EBADF);
+  char got[4] = {};
+  EXPECT_EQ(read(fds[0], got, 3), -1);  // the write never ran
+  EXPECT_EQ(errno, EAGAIN);
+  close(fds[0]);
+  close(fds[1]);
 }
 
 }  // namespace

@@ -176,6 +176,7 @@ Tracee::~Tracee() {
 
 Status Tracee::cont(int sig) {
   regs_cache_.reset();
+  ++epoch_;
   if (::ptrace(PTRACE_CONT, pid_, nullptr, static_cast<uintptr_t>(sig)) != 0)
     return Error::from_errno("PTRACE_CONT on pid " + std::to_string(pid_));
   return ok_status();
@@ -183,6 +184,7 @@ Status Tracee::cont(int sig) {
 
 Status Tracee::syscall(int sig) {
   regs_cache_.reset();
+  ++epoch_;
   if (::ptrace(PTRACE_SYSCALL, pid_, nullptr, static_cast<uintptr_t>(sig)) != 0)
     return Error::from_errno("PTRACE_SYSCALL on pid " + std::to_string(pid_));
   return ok_status();
@@ -298,6 +300,7 @@ Status Tracee::read(RemoteAddr addr, void* buf, size_t len) {
 }
 
 Status Tracee::write(RemoteAddr addr, const void* buf, size_t len) {
+  ++epoch_;
   auto fd = mem_fd();
   if (!fd) return fd.error();
   ssize_t n = ::pwrite((*fd)->get(), buf, len, static_cast<off_t>(addr.as_int()));

@@ -82,6 +82,11 @@ class Tracee {
   pid_t pid() const { return pid_; }
   bool alive() const { return alive_; }
 
+  // Changes whenever the tracee may have run (cont, syscall) or the tracer
+  // wrote its memory (write): memory read at one epoch is still the
+  // tracee's while the epoch stays the same.
+  uint64_t epoch() const { return epoch_; }
+
   // Resume until the next stop, delivering `sig` (0: none).
   Status cont(int sig = 0);
   Status syscall(int sig = 0);
@@ -155,6 +160,7 @@ class Tracee {
   UniqueFd mem_;
   std::optional<BlockedSyscall> blocked_;
   bool stop_requested_ = false;
+  uint64_t epoch_ = 0;
   std::optional<riscv::IntRegisters> regs_cache_;  // this stop's registers (regs())
 };
 

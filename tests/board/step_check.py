@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks a step-mode trace against itself, the hardware and page mode.
 
-  step_check.py STEP.jsonl STEP.err PAGES.jsonl PROFILE
+  step_check.py STEP.jsonl STEP.err PAGES.jsonl PROFILE [KEEP PAGES0.jsonl]
 
 Prints one "name: value" line per fact and exits 1 (after printing every
 "FAIL ..." line) when a check fails:
@@ -14,7 +14,13 @@ Prints one "name: value" line per fact and exits 1 (after printing every
     an independent check of the count;
   - page mode saw every page step mode saw, per page-mode interval where its
     positions are exact (counter "user") and over the whole run otherwise,
-    and every page step mode executed page mode recorded as executed.
+    and every page step mode executed page mode recorded as executed;
+  - with KEEP (PAGES.jsonl traced with --keep-pages KEEP) and PAGES0.jsonl
+    (the same run with nothing kept): a kept page is one touched in the
+    last KEEP intervals, or kept on because it changed in the last one (so
+    was touched there too): each interval lists no page outside what
+    PAGES0 lists for it and the KEEP intervals before it (k1, per
+    interval; elsewhere over the whole run).
 """
 import json
 import re
@@ -31,6 +37,7 @@ def pages_of(addr, length):
 
 def main():
     step_path, err_path, pages_path, profile = sys.argv[1:5]
+    keep = int(sys.argv[5]) if len(sys.argv) > 6 else None
     bad = []
     # touched[i]: (page, kind) pairs of instruction i (its fetch, accesses
     # and, for an ecall, the syscall's writes).
@@ -146,6 +153,35 @@ def main():
             bad.append(f"step mode saw {len(missing)} pages page mode never recorded, e.g. {hex(missing[0])}")
     if x_missing:
         bad.append(f"{x_missing} pages step mode executed are not marked x by page mode")
+
+    if keep is not None:
+        base = []
+        with open(sys.argv[6]) as f:
+            for line in f:
+                r = json.loads(line)
+                if r["type"] == "pages":
+                    base.append({int(p["addr"], 16) for p in r["pages"]})
+        kept_recs = [{int(p["addr"], 16) for p in r["pages"]} for r in page_recs]
+        extra_total = 0
+        if profile == "k1":
+            if len(base) != len(kept_recs):
+                bad.append(f"--keep-pages {keep}: {len(kept_recs)} intervals, {len(base)} without keeping")
+            for i, pages in enumerate(kept_recs[:len(base)]):
+                allowed = set().union(*base[max(0, i - keep):i + 1])
+                extra = sorted(pages - allowed)
+                extra_total += len(extra)
+                if extra:
+                    bad.append(f"--keep-pages {keep}: interval {i} lists {len(extra)} pages not touched in it or "
+                               f"the {keep} before it, e.g. {hex(extra[0])}")
+            print(f"--keep-pages {keep}: {sum(map(len, kept_recs))} pages over {len(kept_recs)} intervals "
+                  f"({sum(map(len, base))} without keeping), {extra_total} outside the last {keep + 1} intervals' "
+                  f"touches")
+        else:
+            extra = sorted(set().union(*kept_recs) - set().union(*base)) if kept_recs and base else []
+            print(f"--keep-pages {keep}: {len(extra)} pages never touched in the run without keeping")
+            if extra:
+                bad.append(f"--keep-pages {keep}: {len(extra)} pages never touched without keeping, "
+                           f"e.g. {hex(extra[0])}")
     for b in bad:
         print("FAIL", b)
     return 1 if bad else 0
