@@ -118,13 +118,14 @@ done
 # the slice whose interval ran it (tracer/counter_sites.h).
 reads=$(json 'import json,sys; print(sum(s.get("counter_reads", 0) for s in json.load(open(sys.argv[1]))["slices"]))' "$out_dir/timer/smanifest.json")
 assert_eq "timer: the slices replay all 200 rdtime reads" 200 "$reads"
-# Kept pages fault once instead of once per interval: with --keep-pages 2
-# xz faults less than 70% as often (measured: 46% on k1, 45% on vf2; the
-# first interval's faults are all new either way).
+# Kept pages fault once instead of once per interval, and stay open while
+# they keep changing: with --keep-pages 2 xz faults less than half as often
+# (measured: 29% on k1, 32% on vf2; 46% and 45% before kept pages that
+# changed stayed open; the first interval's faults are all new either way).
 faults() { sed -n 's/.*; \([0-9]*\) page faults.*/\1/p' "$out_dir/$1.sliced.out"; }
 xz_faults=$(faults xz) keep_faults=$(faults xz-keep)
-assert_eq "xz --keep-pages 2: under 70% of the page faults ($keep_faults of $xz_faults)" 1 \
-  "$(( ${keep_faults:-0} > 0 && 10 * ${keep_faults:-0} < 7 * ${xz_faults:-0} ))"
+assert_eq "xz --keep-pages 2: under half the page faults ($keep_faults of $xz_faults)" 1 \
+  "$(( ${keep_faults:-0} > 0 && 2 * ${keep_faults:-0} < ${xz_faults:-0} ))"
 n=$(ls "$out_dir/compute"/*.exe | wc -l)
 assert_eq "compute: more than one slice (intervals of 300000 over ~1.3M instructions)" 1 "$(( n > 3 ))"
 sizes=$(json 'import json,sys,statistics; print(int(statistics.median(s["size"] for s in json.load(open(sys.argv[1]))["slices"])))' "$out_dir/compute/smanifest.json")
