@@ -211,9 +211,9 @@ class PageTracker {
   std::vector<std::pair<uint64_t, int>> opened_;  // opened for the current call: page, access before
   std::vector<AddressRange> seen_;
   uint64_t injections_ = 0, faults_ = 0, reexecuted_ = 0;
-  uint64_t kept_on_ = 0;
+  uint64_t kept_on_ = 0;  // keepings renewed because the page changed (see begin_interval)
   std::map<uint64_t, std::vector<uint8_t>> offered_;  // offer_bytes, at offered_epoch_
-  uint64_t offered_epoch_ = 0;  // keepings renewed because the page changed (see begin_interval)
+  uint64_t offered_epoch_ = 0;                        // the tracee's epoch when offered_ was filled
 };
 
 }  // namespace hwslice
