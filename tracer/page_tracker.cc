@@ -259,6 +259,11 @@ Status PageTracker::begin_interval() {
     // (it was certainly touched, as a faulting page would have been); one
     // that did not change may only have been read, which no fault showed,
     // so it is protected again and its next touch is seen.
+    // Its record from the interval just finished holds the whole page.
+    auto recorded = [this](uint64_t page) {
+      auto t = touched_.find(page);
+      return t != touched_.end() && t->second.data.size() == kPageSize;
+    };
     struct Kept {
       uint64_t page;
       unsigned left;  // intervals it stays open after this one
@@ -269,8 +274,7 @@ Status PageTracker::begin_interval() {
       auto h = hot_.find(page);
       if (h != hot_.end() && h->second > 0) {
         keep.push_back(Kept{page, h->second - 1});
-      } else if (h != hot_.end() && keep_open_ > 0 && (given & PROT_WRITE) && touched_.count(page) &&
-                 touched_.at(page).data.size() == kPageSize) {
+      } else if (h != hot_.end() && keep_open_ > 0 && (given & PROT_WRITE) && recorded(page)) {
         check.push_back(page);
       } else {
         back.push_back(page);
@@ -354,7 +358,7 @@ Status PageTracker::open_page(uint64_t page, int want, char kind) {
   int& given = granted_[page];
   const int next = (given | want) & r->prot;
   if (next != given) {
-    if ((next & PROT_WRITE) && !(given & PROT_WRITE) && !pinned_.count(page)) {
+    if ((next & PROT_WRITE) && !(given & PROT_WRITE)) {
       // The first write to a page not written yet (copy-on-write, or the
       // shared zero page) is a fault the kernel handles on its own. When
       // that write is an sc, the trap clears the reservation and the sc

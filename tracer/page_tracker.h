@@ -150,7 +150,7 @@ class PageTracker {
   // Opens `page` for `want` (PROT_* bits, limited to the mapping's own) and
   // records it at its first touch.
   Status open_page(uint64_t page, int want, char kind);
-  // Gives a page (not pinned) `prot`, which adds write access, and takes
+  // Gives a page `prot`, which adds write access, and takes
   // its first-write fault (copy-on-write, zero page) at once: mprotect and
   // madvise(MADV_POPULATE_WRITE) in one injection, or a word written back
   // through ptrace where the madvise fails.
