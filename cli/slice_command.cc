@@ -36,6 +36,8 @@ struct SliceOptions {
   std::string simpoints, weights;
   uint64_t warmup = 0;
   unsigned keep_pages = 0;
+  unsigned fault_around = 16;
+  bool fault_around_given = false;
   bool allow_unknown = false;
   bool json = false;
   std::vector<std::string> argv;
@@ -69,6 +71,14 @@ int run_slice_command(const SliceOptions& o) {
     print_error("--keep-pages has no effect with --simpoints: every chosen interval starts with all pages protected");
     return 2;
   }
+  if (o.fault_around_given && o.mode == "step") {
+    print_error("--fault-around is for page mode (step mode records only the bytes used)");
+    return 2;
+  }
+  if (o.fault_around_given && o.fault_around > 1 && !o.simpoints.empty()) {
+    print_error("--fault-around has no effect with --simpoints: a chosen interval has no recorded interval before it");
+    return 2;
+  }
   std::vector<SimPoint> points;
   std::map<uint64_t, double> weight_of;
   IntervalOptions io;
@@ -76,6 +86,7 @@ int run_slice_command(const SliceOptions& o) {
   io.interval = o.interval;
   io.warmup = o.warmup;
   io.keep_pages = o.keep_pages;
+  io.fault_around = o.fault_around;
   io.allow_unknown = o.allow_unknown;
   io.interrupted = &g_interrupted;
   if (!o.simpoints.empty()) {
@@ -180,9 +191,11 @@ int run_slice_command(const SliceOptions& o) {
       std::printf("%zu slices, manifest %s; positions exact (every instruction stepped: %llu)\n",
                   manifest.slices.size(), manifest_path.c_str(), static_cast<unsigned long long>(result->instructions));
     else
-      std::printf("%zu slices, manifest %s; positions %s (counter: %s); %llu page faults, %llu timer stops\n",
+      std::printf("%zu slices, manifest %s; positions %s (counter: %s); %llu page faults (%llu pages opened "
+                  "with them), %llu timer stops\n",
                   manifest.slices.size(), manifest_path.c_str(), result->exact ? "exact" : "estimated",
                   result->counter.c_str(), static_cast<unsigned long long>(result->faults),
+                  static_cast<unsigned long long>(result->opened_around),
                   static_cast<unsigned long long>(result->timer_stops));
     if (result->counter_reads)
       std::printf("%llu counter reads (rdtime/rdcycle/rdinstret) recorded for replay\n",
@@ -217,11 +230,17 @@ void add_slice_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--keep-pages", o->keep_pages,
                   "Page mode: pages an interval faulted on stay open for N more intervals, N more again while "
                   "they keep changing (faster tracing; a slice may then hold pages it does not use)");
+  auto* around = cmd->add_option("--fault-around", o->fault_around,
+                                  "Page mode: a data fault also opens the pages of its aligned block of N pages that the interval before "
+                                  "used, as one run with it (fewer faults; each such page was touched in its interval or the one "
+                                  "before; 0 or 1: off)")
+                     ->capture_default_str();
   cmd->add_flag("--allow-unknown", o->allow_unknown, "Record syscalls with unmodeled memory effects instead of failing");
   cmd->add_flag("--json", o->json, "Print the manifest as JSON instead of the table");
   cmd->add_option("program", o->argv, "Program and arguments (after --)");
   cmd->footer("The program and its arguments follow \"--\": hwslice slice [OPTIONS] -- PROG [ARGS...]");
-  cmd->callback([&run, o] {
+  cmd->callback([&run, o, around] {
+    o->fault_around_given = around->count() > 0;
     if (!program_args().empty()) o->argv = program_args();
     run = [o] { return run_slice_command(*o); };
   });

@@ -46,6 +46,8 @@ struct TraceOptions {
   std::vector<uint64_t> at;
   bool no_aslr = false;
   unsigned keep_pages = 0;
+  unsigned fault_around = 16;
+  bool fault_around_given = false;
   std::string position_mode = "block";
   uint64_t interval = 0;
   std::string mode = "pages";
@@ -236,6 +238,8 @@ int run_interval_trace(const TraceOptions& o) {
   io.allow_unknown = o.allow_unknown;
   io.no_aslr = o.no_aslr;
   io.keep_pages = o.keep_pages;
+  io.fault_around = o.fault_around;
+  io.end_checks = false;  // the trace records neither the digest nor the end stack
   io.interrupted = &g_interrupted;
   uint64_t index = 0;
   auto emit = [&](const TraceRecord& r) {
@@ -266,10 +270,11 @@ int run_interval_trace(const TraceOptions& o) {
     return 1;
   }
   emit(result->exit);
-  std::string kept;
-  if (o.keep_pages > 0) kept = " (" + std::to_string(result->kept_on) + " kept pages kept longer: they changed)";
+  std::string more = " (" + std::to_string(result->opened_around) + " pages opened with them";
+  if (o.keep_pages > 0) more += ", " + std::to_string(result->kept_on) + " kept pages kept longer: they changed";
+  more += ")";
   std::fprintf(stderr, "hwslice: %llu intervals; %llu page faults%s, %llu injected syscalls, %llu timer stops\n",
-               static_cast<unsigned long long>(index), static_cast<unsigned long long>(result->faults), kept.c_str(),
+               static_cast<unsigned long long>(index), static_cast<unsigned long long>(result->faults), more.c_str(),
                static_cast<unsigned long long>(result->injections), static_cast<unsigned long long>(result->timer_stops));
   if (out)
     if (auto st = out->commit(); !st) {
@@ -348,6 +353,10 @@ int run_trace(const TraceOptions& o) {
   }
   if (o.keep_pages && (o.mode == "step" || !o.interval)) {
     print_error("--keep-pages is for page tracking: use it with --interval N in page mode");
+    return 2;
+  }
+  if (o.fault_around_given && (o.mode == "step" || !o.interval)) {
+    print_error("--fault-around is for page tracking: use it with --interval N in page mode");
     return 2;
   }
   if (o.mode == "step") {
@@ -474,12 +483,19 @@ void add_trace_command(CLI::App& app, std::function<int()>& run) {
                   "With --interval: pages an interval faulted on stay open for N more intervals and are reported "
                   "in those too, N more again while they keep changing (fewer faults; the reported pages are then "
                   "a superset: each was touched in its interval or the N before)");
+  auto* around = cmd->add_option("--fault-around", o->fault_around,
+                                  "With --interval: a data fault also opens the pages of its aligned block of N "
+                                  "pages that the interval before used, as one run with it, and they are reported "
+                                  "(fewer faults; each reported page was touched in its interval or the one before; "
+                                  "0 or 1: off)")
+                     ->capture_default_str();
   cmd->add_option("--mode", o->mode,
                   "pages (default: syscalls, and with --interval the pages each interval touches) or step (every "
                   "instruction stepped and recorded with the bytes it read and wrote: exact and slow)");
   cmd->add_option("program", o->argv, "Program and arguments (after --; see below)");
   cmd->footer("The program and its arguments follow \"--\": hwslice trace [OPTIONS] -- PROG [ARGS...]");
-  cmd->callback([&run, o] {
+  cmd->callback([&run, o, around] {
+    o->fault_around_given = around->count() > 0;
     // Arguments after "--" are the program's own; main() keeps them away
     // from CLI11 so none is mistaken for an option of hwslice.
     if (!program_args().empty()) o->argv = program_args();

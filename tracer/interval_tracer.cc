@@ -76,6 +76,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     });
     HWSLICE_TRY(patch_vdso_time(t_));
     pages_.set_keep_open(o_.keep_pages);
+    pages_.set_fault_around(o_.fault_around);
     HWSLICE_TRY(pages_.init());
     if (spec.user_only) HWSLICE_TRY(calibrate_trap());
     HWSLICE_TRY(sites_.refresh());
@@ -88,6 +89,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
   IntervalSummary& summary() {
     summary_.faults = pages_.faults();
     summary_.kept_on = pages_.kept_on();
+    summary_.opened_around = pages_.opened_around();
     summary_.injections = pages_.injections();
     return summary_;
   }
@@ -374,19 +376,23 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     // A loop can repeat its registers at the end pc while its state differs in
     // its stack frames (printf's internals, line after line): the end compares
     // the stack above sp too.
-    if (kind == SliceSpec::EndKind::kPcRegs) record_end_stack(t_, end_regs.ints[2], pages, kEndStackBytes, spec_);
+    if (kind == SliceSpec::EndKind::kPcRegs && o_.end_checks)
+      record_end_stack(t_, end_regs.ints[2], pages, kEndStackBytes, spec_);
     end_regs.icount = at;
     spec_.end = at;
     spec_.end_regs = end_regs;
     spec_.end_kind = kind;
     spec_.pages = std::move(pages);
     // The pages read for the digest are offered to the page tracker: kept
-    // pages start the next interval with these same bytes.
-    auto digest = digest_pages(t_, pages_.written_pages(), pages_.async_areas(),
-                               [this](uint64_t addr, uint8_t* bytes, uint64_t len) { pages_.offer_bytes(addr, bytes, len); });
-    if (!digest) return digest.error();
-    spec_.digest_ranges = std::move(digest->first);
-    spec_.digest = digest->second;
+    // pages start the next interval with these same bytes. (Without the
+    // digest, begin_interval reads the kept pages alone.)
+    if (o_.end_checks) {
+      auto digest = digest_pages(t_, pages_.written_pages(), pages_.async_areas(),
+                                 [this](uint64_t addr, uint8_t* bytes, uint64_t len) { pages_.offer_bytes(addr, bytes, len); });
+      if (!digest) return digest.error();
+      spec_.digest_ranges = std::move(digest->first);
+      spec_.digest = digest->second;
+    }
     spec_.mappings = pages_.mappings_seen();
     spec_done_ = true;
     ++slices_;

@@ -52,6 +52,15 @@ struct IntervalOptions {
   // Pages an interval faulted on stay open this many more intervals
   // (PageTracker::set_keep_open): faster, slices may hold unused pages.
   unsigned keep_pages = 0;
+  // A data fault opens the pages of its aligned block of this many pages
+  // that the interval before used, with it (PageTracker::set_fault_around).
+  unsigned fault_around = 16;
+  // Record what a slice checks at its end: the written-memory digest
+  // (SliceSpec::digest, digest_ranges) and the stack above sp
+  // (end_stack_len, end_stack_hash). `hwslice trace` writes neither and
+  // turns this off: reading and hashing every written page at every
+  // boundary was a tenth of its page-tracking time.
+  bool end_checks = true;
   const std::atomic<bool>* interrupted = nullptr;
   // Called with the position now and then (progress display).
   std::function<void(uint64_t position, uint64_t slices)> progress;
@@ -62,6 +71,7 @@ struct IntervalSummary {
   uint64_t instructions = 0;  // program instructions counted in total
   bool exact = true;
   uint64_t faults = 0, injections = 0, timer_stops = 0, syscalls = 0;
+  uint64_t opened_around = 0;  // pages opened with a faulting page (fault_around)
   uint64_t kept_on = 0;  // keepings renewed because the page changed (--keep-pages)
   uint64_t counter_reads = 0;  // rdtime/rdcycle/rdinstret the program ran (tracer/counter_sites.h)
   std::string counter;        // "user", "all" or "none"

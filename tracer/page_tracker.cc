@@ -245,6 +245,9 @@ Status PageTracker::begin_interval() {
     // after restore_all): the mappings are read afresh.
     HWSLICE_TRY(load_maps());
     armed_ = true;
+    used_now_.clear();
+    used_last_.clear();
+    around_now_.clear();
     // (load_maps leaves the vDSO's data pages out of ranges_.)
     for (const Range& r : ranges_)
       if (r.prot != 0) calls.push_back(Protect{r.start, r.end, PROT_NONE});
@@ -317,6 +320,34 @@ Status PageTracker::begin_interval() {
         back.push_back(check[i]);
       }
     }
+    // A writable page opened around a fault whose content changed was
+    // touched as surely as a faulting page: it counts as used, so the next
+    // interval may open it around a fault again (else a page used in every
+    // interval would fault every other one).
+    std::vector<uint64_t> probe;
+    for (uint64_t q : around_now_) {
+      auto g = granted_.find(q);
+      if (g != granted_.end() && (g->second & PROT_WRITE) && recorded(q) && !used_now_.count(q)) probe.push_back(q);
+    }
+    std::vector<Tracee::Range> probe_reads;
+    std::vector<uint64_t> probe_read_page;
+    for (uint64_t q : probe) {
+      auto o = offered_.find(q);
+      if (o != offered_.end()) {
+        if (std::memcmp(touched_.at(q).data.data(), o->second.data(), kPageSize) != 0) used_now_.insert(q);
+      } else {
+        probe_reads.push_back(Tracee::Range{q, kPageSize});
+        probe_read_page.push_back(q);
+      }
+    }
+    if (!probe_reads.empty()) {
+      std::vector<uint8_t> now(probe_reads.size() * kPageSize);
+      const std::vector<bool> ok = tracee_.read_ranges(probe_reads, now.data());
+      for (size_t j = 0; j < probe_reads.size(); ++j)
+        if (ok[j] && std::memcmp(touched_.at(probe_read_page[j]).data.data(), now.data() + j * kPageSize, kPageSize))
+          used_now_.insert(probe_read_page[j]);
+    }
+    around_now_.clear();
     touched_.clear();
     std::map<uint64_t, unsigned> hot;
     for (size_t i = 0; i < keep.size(); ++i) {
@@ -342,6 +373,8 @@ Status PageTracker::begin_interval() {
     for (uint64_t page : back) granted_.erase(page);
     hot_ = std::move(hot);
     offered_.clear();
+    used_last_ = std::move(used_now_);
+    used_now_.clear();
   }
   HWSLICE_TRY(protect_ranges(calls));
   // Pages the kernel writes on its own on every return to user mode (the
@@ -366,19 +399,24 @@ Status PageTracker::open_page(uint64_t page, int want, char kind) {
       // set-up, never runs (seen as 4). That fault is taken now, while the
       // program is stopped: madvise(MADV_POPULATE_WRITE) right after the
       // mprotect, in the same injection.
-      HWSLICE_TRY(open_for_write(page, next));
+      HWSLICE_TRY(open_for_write(page, page + kPageSize, next));
     } else {
       HWSLICE_TRY(protect_range(page, page + kPageSize, next));
     }
     given = next;
   }
+  used_now_.insert(page);
   if (!touched_.count(page) && !record_page(page)) {
     // Unreadable through ptrace (e.g. a device or special mapping): the
     // program may use it, but it cannot be part of a slice.
     unreadable_.insert(page);
     return ok_status();
   }
-  SlicePage& p = touched_[page];
+  mark(touched_[page], want, kind);
+  return ok_status();
+}
+
+void PageTracker::mark(SlicePage& p, int want, char kind) {
   switch (kind) {
     case 'x': p.exec = true; break;
     case 'r':
@@ -388,25 +426,69 @@ Status PageTracker::open_page(uint64_t page, int want, char kind) {
     case 'w': p.read = p.write = true; break;
     default: p.kernel = true; break;
   }
+}
+
+Status PageTracker::open_around(uint64_t page, int want, char kind) {
+  const Range* r = find(page);
+  if (around_ <= 1 || !r || granted_.count(page) || touched_.count(page)) return open_page(page, want, kind);
+  // The run: consecutive pages of the same mapping and aligned block that
+  // the last interval used, none open or recorded yet (pinned and the
+  // tracer's pages are always open), the faulting page among them.
+  const uint64_t block = around_ * kPageSize;
+  const uint64_t first = std::max(r->start, page - page % block);
+  const uint64_t last = std::min(r->end, page - page % block + block);
+  auto joins = [&](uint64_t q) {
+    return used_last_.count(q) && !granted_.count(q) && !touched_.count(q) && !unreadable_.count(q) &&
+           !pinned_.count(q) && !is_tracer_page(q);
+  };
+  uint64_t lo = page, hi = page + kPageSize;
+  while (lo > first && joins(lo - kPageSize)) lo -= kPageSize;
+  while (hi < last && joins(hi)) hi += kPageSize;
+  if (hi - lo == kPageSize) return open_page(page, want, kind);
+  const int next = want & r->prot;
+  if (next & PROT_WRITE) HWSLICE_TRY(open_for_write(lo, hi, next));
+  else HWSLICE_TRY(protect_range(lo, hi, next));
+  for (uint64_t q = lo; q < hi; q += kPageSize) granted_[q] = next;
+  used_now_.insert(page);
+  opened_around_ += (hi - lo) / kPageSize - 1;
+  for (uint64_t q = lo; q < hi; q += kPageSize)
+    if (q != page) around_now_.push_back(q);
+  // Their content now is their content at the interval start (they were
+  // protected until now): one read for the run, page by page where that
+  // fails (a page past the end of its file).
+  std::vector<uint8_t> bytes(hi - lo);
+  const bool whole = (next & PROT_READ) ? tracee_.read(RemoteAddr(lo), bytes.data(), bytes.size()).ok()
+                                        : tracee_.read_forced(RemoteAddr(lo), bytes.data(), bytes.size()).ok();
+  for (uint64_t q = lo; q < hi; q += kPageSize) {
+    if (whole) store_page(q, bytes.data() + (q - lo));
+    else if (!record_page(q)) {
+      unreadable_.insert(q);
+      continue;
+    }
+    mark(touched_[q], want, q == page ? kind : 'r');
+  }
   return ok_status();
 }
 
-Status PageTracker::open_for_write(uint64_t page, int prot) {
+Status PageTracker::open_for_write(uint64_t start, uint64_t end, int prot) {
   if (guard_) guard_(false);
   auto r = inject_syscall_pair(tracee_, RemoteAddr(scratch_ + kPairStubOffset), riscv::kSysMprotect,
-                               {page, kPageSize, static_cast<uint64_t>(prot), 0, 0, 0}, riscv::kSysMadvise,
-                               {page, kPageSize, MADV_POPULATE_WRITE});
+                               {start, end - start, static_cast<uint64_t>(prot), 0, 0, 0}, riscv::kSysMadvise,
+                               {start, end - start, MADV_POPULATE_WRITE});
   if (guard_) guard_(true);
   if (!r) return r.error();
   injections_ += r->second ? 2 : 1;
   if (r->first < 0)
-    return Error("mprotect " + addr_text(page) + " in pid " + std::to_string(tracee_.pid()), static_cast<int>(-r->first));
+    return Error("mprotect " + addr_text(start) + "-" + addr_text(end) + " in pid " + std::to_string(tracee_.pid()),
+                 static_cast<int>(-r->first));
   if (!r->second || *r->second < 0) {
     // Kernels before 5.14 have no MADV_POPULATE_WRITE (EINVAL); a page past
-    // the end of its file cannot be populated (EFAULT). Writing a word of the
-    // page back through ptrace takes the same fault where there is one.
-    uint64_t word = 0;
-    if (tracee_.read(RemoteAddr(page), &word, sizeof word)) (void)tracee_.write(RemoteAddr(page), &word, sizeof word);
+    // the end of its file cannot be populated (EFAULT). Writing a word of
+    // each page back through ptrace takes the same fault where there is one.
+    for (uint64_t page = start; page < end; page += kPageSize) {
+      uint64_t word = 0;
+      if (tracee_.read(RemoteAddr(page), &word, sizeof word)) (void)tracee_.write(RemoteAddr(page), &word, sizeof word);
+    }
   }
   return ok_status();
 }
@@ -543,7 +625,8 @@ Result<bool> PageTracker::on_fault(const siginfo_t& info, uint64_t pc) {
     std::fprintf(stderr, "hwslice: debug: fault %c at %llx pc %llx insn %08x\n", kind,
                  static_cast<unsigned long long>(addr), static_cast<unsigned long long>(pc), bits);
   const bool vdso = r->path == "[vdso]";
-  HWSLICE_TRY(open_page(page, want, kind));
+  if (fetch || vdso) HWSLICE_TRY(open_page(page, want, kind));
+  else HWSLICE_TRY(open_around(page, want, kind));
   if (keep_open_ && !vdso) hot_[page] = keep_open_;
   // The vDSO reads its data pages: they are copied while the program is
   // stopped at its first touch of the vDSO (a signal stop, where the tracer
@@ -806,6 +889,9 @@ Status PageTracker::restore_all() {
   hot_.clear();
   touched_.clear();
   offered_.clear();
+  used_now_.clear();
+  used_last_.clear();
+  around_now_.clear();
   armed_ = false;
   return ok_status();
 }

@@ -72,6 +72,20 @@ class PageTracker {
   // vDSO pages are never kept (their first touch copies the vDSO's data).
   void set_keep_open(unsigned intervals) { keep_open_ = intervals; }
 
+  // Fault-around (like the kernel's fault_around_bytes for file pages): a
+  // data fault also opens the neighbours of its page that the interval
+  // before used, as one run of consecutive pages around the faulting one
+  // within its aligned block of this many pages, recorded as read (and as
+  // possibly written on writable memory). "Used" means a fault or a syscall
+  // opened the page, or it was opened around a fault and its content
+  // changed; a page merely opened around a fault is not evidence for the
+  // next interval, so an interval's pages stay a superset of what it
+  // touched, each extra one touched in the interval before. Programs
+  // mostly touch the same pages from one interval to the next, in runs:
+  // for xz this cuts faults about threefold for a few percent more pages.
+  // 0 or 1: off.
+  void set_fault_around(unsigned pages) { around_ = pages; }
+
   // The bytes of a page as they are now (a whole page at a page address),
   // read by the owner at the end of an interval (the written-memory
   // digest): the next begin_interval takes kept pages' bytes from here
@@ -110,6 +124,8 @@ class PageTracker {
   const std::vector<AddressRange>& mappings_seen() const { return seen_; }
   uint64_t injections() const { return injections_; }
   uint64_t faults() const { return faults_; }
+  // Pages opened with a faulting page (set_fault_around).
+  uint64_t opened_around() const { return opened_around_; }
   // Kept pages kept on for another stretch because their content changed
   // while they were open (set_keep_open).
   uint64_t kept_on() const { return kept_on_; }
@@ -150,11 +166,16 @@ class PageTracker {
   // Opens `page` for `want` (PROT_* bits, limited to the mapping's own) and
   // records it at its first touch.
   Status open_page(uint64_t page, int want, char kind);
+  // Sets a record's kind flags for an access of `kind` given `want`.
+  static void mark(SlicePage& p, int want, char kind);
   // Gives a page `prot`, which adds write access, and takes
   // its first-write fault (copy-on-write, zero page) at once: mprotect and
   // madvise(MADV_POPULATE_WRITE) in one injection, or a word written back
   // through ptrace where the madvise fails.
-  Status open_for_write(uint64_t page, int prot);
+  Status open_for_write(uint64_t start, uint64_t end, int prot);
+  // on_fault's opening with fault-around: the run of pages around `page`
+  // that set_fault_around allows, or `page` alone through open_page.
+  Status open_around(uint64_t page, int want, char kind);
   // Records `page` with its current content; false when it cannot be read.
   bool record_page(uint64_t page);
   // Puts a page into touched_ (no access flags yet) with its mapping's
@@ -204,13 +225,19 @@ class PageTracker {
   std::map<uint64_t, int> granted_;       // page -> protection given back
   unsigned keep_open_ = 0;
   std::map<uint64_t, unsigned> hot_;      // faulted page -> intervals it stays open
+  unsigned around_ = 0;                   // set_fault_around
+  // Pages used (a fault or syscall opened them, or opened around a fault
+  // they changed), this interval and the last; pages opened around faults
+  // in this interval.
+  std::set<uint64_t> used_now_, used_last_;
+  std::vector<uint64_t> around_now_;
   std::map<uint64_t, SlicePage> touched_; // page -> first-touch record
   std::set<uint64_t> pinned_;             // never protected (rseq area)
   std::set<uint64_t> unreadable_;
   std::vector<std::pair<uint64_t, uint64_t>> async_;
   std::vector<std::pair<uint64_t, int>> opened_;  // opened for the current call: page, access before
   std::vector<AddressRange> seen_;
-  uint64_t injections_ = 0, faults_ = 0, reexecuted_ = 0;
+  uint64_t injections_ = 0, faults_ = 0, reexecuted_ = 0, opened_around_ = 0;
   uint64_t kept_on_ = 0;  // keepings renewed because the page changed (see begin_interval)
   std::map<uint64_t, std::vector<uint8_t>> offered_;  // offer_bytes, at offered_epoch_
   uint64_t offered_epoch_ = 0;                        // the tracee's epoch when offered_ was filled

@@ -64,6 +64,9 @@ vboard --pkg xz-utils --pkg zstd --out "$out_dir" --timeout 1500 --mem 2048 -- s
   opts="--keep-pages 2"
   slice heap-keep 200000 800000 slicecases heap 20
   slice xz-keep 2000000 8000000 xz -T1 -6 -c small.txt
+  # Without fault-around (on by default): every first touch faults.
+  opts="--fault-around 0"
+  slice xz-nofa 2000000 8000000 xz -T1 -6 -c small.txt
   opts=""
   # SimPoint: intervals 1 and 3 of compute (interval length 300000).
   printf "1 0\n3 1\n" > sp.simpoints; printf "0.75 0\n0.25 1\n" > sp.weights
@@ -74,6 +77,8 @@ vboard --pkg xz-utils --pkg zstd --out "$out_dir" --timeout 1500 --mem 2048 -- s
   # --keep-pages with SimPoint: nothing to keep, refused.
   hwslice slice --interval 300000 --keep-pages 1 --simpoints sp.simpoints --weights sp.weights --output-prefix /out/kp -- compute 60 > /dev/null 2> /out/kp.err
   echo $? > /out/kp.rc
+  hwslice slice --interval 300000 --fault-around 8 --simpoints sp.simpoints --weights sp.weights --output-prefix /out/fa -- compute 60 > /dev/null 2> /out/fa.err
+  echo $? > /out/fa.rc
   # An index past the end: one error line, no file left.
   printf "900 0\n" > far.simpoints; printf "1 0\n" > far.weights
   mkdir -p /out/far
@@ -90,7 +95,7 @@ json() { board/sdk run python3 -c "$1" "${@:2}"; }
 # Every program is strict on both profiles: since the vDSO's time functions
 # go through syscalls while slicing, every slice of xz, xz -d and zstd
 # passes on both profiles in the virtual board.
-for name in compute compute-dyn heap files stdio edge syscalls timer busybox xz xz-d zstd heap-keep xz-keep; do
+for name in compute compute-dyn heap files stdio edge syscalls timer busybox xz xz-d zstd heap-keep xz-keep xz-nofa; do
   echo " $name:"
   assert_eq "$name: untraced exit status 0" 0 "$(cat "$out_dir/$name.plain.rc")"
   assert_eq "$name: hwslice slice exit status" 0 "$(cat "$out_dir/$name.slice.rc")"
@@ -123,9 +128,15 @@ assert_eq "timer: the slices replay all 200 rdtime reads" 200 "$reads"
 # (measured: 29% on k1, 32% on vf2; 46% and 45% before kept pages that
 # changed stayed open; the first interval's faults are all new either way).
 faults() { sed -n 's/.*; \([0-9]*\) page faults.*/\1/p' "$out_dir/$1.sliced.out"; }
-xz_faults=$(faults xz) keep_faults=$(faults xz-keep)
-assert_eq "xz --keep-pages 2: under half the page faults ($keep_faults of $xz_faults)" 1 \
-  "$(( ${keep_faults:-0} > 0 && 2 * ${keep_faults:-0} < ${xz_faults:-0} ))"
+around() { sed -n 's/.*page faults (\([0-9]*\) pages opened with them).*/\1/p' "$out_dir/$1.sliced.out"; }
+xz_faults=$(faults xz) keep_faults=$(faults xz-keep) nofa_faults=$(faults xz-nofa)
+assert_eq "xz --keep-pages 2: under half the page faults of a run without fault-around or keeping ($keep_faults of $nofa_faults)" 1 \
+  "$(( ${keep_faults:-0} > 0 && 2 * ${keep_faults:-0} < ${nofa_faults:-0} ))"
+# Fault-around (default, 16-page blocks) opens pages the interval before
+# used with each fault: fewer faults, every slice still verified above.
+assert_eq "xz: fault-around: under 80% of the faults without it ($xz_faults of $nofa_faults, $(around xz) pages opened with them)" 1 \
+  "$(( ${xz_faults:-0} > 0 && 5 * ${xz_faults:-0} < 4 * ${nofa_faults:-0} ))"
+assert_eq "xz --fault-around 0: no pages opened around faults" 0 "$(around xz-nofa)"
 n=$(ls "$out_dir/compute"/*.exe | wc -l)
 assert_eq "compute: more than one slice (intervals of 300000 over ~1.3M instructions)" 1 "$(( n > 3 ))"
 sizes=$(json 'import json,sys,statistics; print(int(statistics.median(s["size"] for s in json.load(open(sys.argv[1]))["slices"])))' "$out_dir/compute/smanifest.json")
@@ -145,6 +156,9 @@ assert_eq "simpoints: verify" 0 "$(cat "$out_dir/sp.verify.rc")"
 assert_eq "simpoint past the end: exit status" 1 "$(cat "$out_dir/far.rc")"
 assert_contains "simpoint past the end: one clear error" "hwslice: error: SimPoint interval 900 starts at instruction 270000000, past the program's end" "$(cat "$out_dir/far.err")"
 assert_eq "simpoint past the end: no file left" 0 "$(cat "$out_dir/far.files")"
+assert_eq "--fault-around with --simpoints: usage error" 2 "$(cat "$out_dir/fa.rc")"
+assert_contains "--fault-around with --simpoints: one clear line" \
+  "hwslice: error: --fault-around has no effect with --simpoints: a chosen interval has no recorded interval before it" "$(cat "$out_dir/fa.err")"
 assert_eq "--keep-pages with --simpoints: usage error" 2 "$(cat "$out_dir/kp.rc")"
 assert_contains "--keep-pages with --simpoints: one clear line" \
   "hwslice: error: --keep-pages has no effect with --simpoints: every chosen interval starts with all pages protected" "$(cat "$out_dir/kp.err")"

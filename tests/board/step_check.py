@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks a step-mode trace against itself, the hardware and page mode.
 
-  step_check.py STEP.jsonl STEP.err PAGES.jsonl PROFILE [KEEP PAGES0.jsonl]
+  step_check.py STEP.jsonl STEP.err PAGES.jsonl PROFILE [KEEP PAGES0.jsonl [LABEL]]
 
 Prints one "name: value" line per fact and exits 1 (after printing every
 "FAIL ..." line) when a check fails:
@@ -20,7 +20,9 @@ Prints one "name: value" line per fact and exits 1 (after printing every
     last KEEP intervals, or kept on because it changed in the last one (so
     was touched there too): each interval lists no page outside what
     PAGES0 lists for it and the KEEP intervals before it (k1, per
-    interval; elsewhere over the whole run).
+    interval; elsewhere over the whole run). LABEL names the check
+    ("--keep-pages KEEP" by default; fault-around is checked the same way
+    with KEEP 1 and PAGES0.jsonl traced with --fault-around 0).
 """
 import json
 import re
@@ -38,6 +40,7 @@ def pages_of(addr, length):
 def main():
     step_path, err_path, pages_path, profile = sys.argv[1:5]
     keep = int(sys.argv[5]) if len(sys.argv) > 6 else None
+    label = sys.argv[7] if len(sys.argv) > 7 else f"--keep-pages {keep}"
     bad = []
     # touched[i]: (page, kind) pairs of instruction i (its fetch, accesses
     # and, for an ecall, the syscall's writes).
@@ -165,22 +168,22 @@ def main():
         extra_total = 0
         if profile == "k1":
             if len(base) != len(kept_recs):
-                bad.append(f"--keep-pages {keep}: {len(kept_recs)} intervals, {len(base)} without keeping")
+                bad.append(f"{label}: {len(kept_recs)} intervals, {len(base)} without it")
             for i, pages in enumerate(kept_recs[:len(base)]):
                 allowed = set().union(*base[max(0, i - keep):i + 1])
                 extra = sorted(pages - allowed)
                 extra_total += len(extra)
                 if extra:
-                    bad.append(f"--keep-pages {keep}: interval {i} lists {len(extra)} pages not touched in it or "
+                    bad.append(f"{label}: interval {i} lists {len(extra)} pages not touched in it or "
                                f"the {keep} before it, e.g. {hex(extra[0])}")
-            print(f"--keep-pages {keep}: {sum(map(len, kept_recs))} pages over {len(kept_recs)} intervals "
-                  f"({sum(map(len, base))} without keeping), {extra_total} outside the last {keep + 1} intervals' "
+            print(f"{label}: {sum(map(len, kept_recs))} pages over {len(kept_recs)} intervals "
+                  f"({sum(map(len, base))} without it), {extra_total} outside the last {keep + 1} intervals' "
                   f"touches")
         else:
             extra = sorted(set().union(*kept_recs) - set().union(*base)) if kept_recs and base else []
-            print(f"--keep-pages {keep}: {len(extra)} pages never touched in the run without keeping")
+            print(f"{label}: {len(extra)} pages never touched in the run without it")
             if extra:
-                bad.append(f"--keep-pages {keep}: {len(extra)} pages never touched without keeping, "
+                bad.append(f"{label}: {len(extra)} pages never touched without it, "
                            f"e.g. {hex(extra[0])}")
     for b in bad:
         print("FAIL", b)

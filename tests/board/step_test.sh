@@ -44,6 +44,12 @@ vboard --pkg xz-utils --out "$out_dir" --timeout 1500 -- sh -c "pscale=$pscale"'
   hwslice trace --no-aslr --interval $((100000 * pscale)) --keep-pages 2 -o /out/xz-d-keep.pages.jsonl -- \
     xz -T1 -d -c in.txt.xz > /out/xz-d-keep.pages.out 2> /out/xz-d-keep.pages.err
   echo $? > /out/xz-d-keep.pages.rc
+  # Without fault-around: the pages each interval touched, without those
+  # opened with a fault because the interval before used them.
+  hwslice trace --no-aslr --interval $((100000 * pscale)) --fault-around 0 -o /out/xz-d-nofa.pages.jsonl -- \
+    xz -T1 -d -c in.txt.xz > /out/xz-d-nofa.pages.out 2> /out/xz-d-nofa.pages.err
+  echo $? > /out/xz-d-nofa.pages.rc
+  hwslice trace --fault-around 4 -- true > /dev/null 2> /out/around.err; echo $? > /out/around.rc
   hwslice trace --keep-pages 2 -- true > /dev/null 2> /out/keep.err; echo $? > /out/keep.rc
   hwslice trace --no-aslr --at 40000 --at 80000 -o /out/at.jsonl -- compute 3 > /dev/null 2>&1
   # Refused with one clear line: a fork (its child would inherit a breakpoint).
@@ -73,6 +79,23 @@ board/sdk run python3 tests/board/step_check.py "$out_dir/xz-d.step.jsonl" "$out
   "$out_dir/xz-d-keep.pages.jsonl" "$profile" 2 "$out_dir/xz-d.pages.jsonl" | sed 's/^/    /'
 assert_eq "xz-d: page mode with kept pages is a superset of step mode, and keeps only pages touched lately" 0 \
   "${PIPESTATUS[0]}"
+
+echo " xz-d --fault-around 0:"
+assert_eq "xz-d: page mode without fault-around leaves the exit status" 0 "$(cat "$out_dir/xz-d-nofa.pages.rc" 2>/dev/null)"
+cmp -s "$out_dir/xz-d.plain.out" "$out_dir/xz-d-nofa.pages.out"
+assert_eq "xz-d: page mode without fault-around leaves the output" 0 "$?"
+grep "page faults" "$out_dir/xz-d-nofa.pages.err" | sed 's/^/    /'
+opened=$(sed -n 's/.*page faults (\([0-9]*\) pages opened with them.*/\1/p' "$out_dir/xz-d.pages.err")
+assert_eq "xz-d: fault-around opened pages with faults ($opened)" 1 "$(( ${opened:-0} > 0 ))"
+# Each page the default run lists was touched in its interval or the one
+# before: it is in what the run without fault-around lists for them (that
+# run itself checked against step mode above for the same program).
+board/sdk run python3 tests/board/step_check.py "$out_dir/xz-d.step.jsonl" "$out_dir/xz-d.step.err" \
+  "$out_dir/xz-d.pages.jsonl" "$profile" 1 "$out_dir/xz-d-nofa.pages.jsonl" "fault-around" | sed 's/^/    /'
+assert_eq "xz-d: fault-around lists only pages touched in the interval or the one before" 0 "${PIPESTATUS[0]}"
+assert_eq "--fault-around without --interval: usage error" 2 "$(cat "$out_dir/around.rc")"
+assert_contains "--fault-around without --interval: one clear line" \
+  "hwslice: error: --fault-around is for page tracking: use it with --interval N in page mode" "$(cat "$out_dir/around.err")"
 assert_eq "--keep-pages without --interval: usage error" 2 "$(cat "$out_dir/keep.rc")"
 assert_contains "--keep-pages without --interval: one clear line" \
   "hwslice: error: --keep-pages is for page tracking: use it with --interval N in page mode" "$(cat "$out_dir/keep.err")"
