@@ -283,15 +283,26 @@ Status PageTracker::begin_interval() {
         back.push_back(page);
       }
     }
-    // Kept pages (and those checked) are recorded now, with their content
-    // at this interval's start: the bytes offered at the end of the last
-    // interval where there are (the same moment), the others in one batch
-    // read; a page that cannot be read is protected again (its touch is
-    // then seen).
+    // A writable page opened around a fault whose content changed was
+    // touched as surely as a faulting page: it counts as used, so the next
+    // interval may open it around a fault again (else a page used in every
+    // interval would fault every other one). Such pages are never hot, so
+    // they are neither kept nor checked above.
+    std::vector<uint64_t> probe;
+    for (uint64_t q : around_now_) {
+      auto g = granted_.find(q);
+      if (g != granted_.end() && (g->second & PROT_WRITE) && recorded(q) && !used_now_.count(q)) probe.push_back(q);
+    }
+    // Kept pages (and those checked or probed) are read now, with their
+    // content at this interval's start: the bytes offered at the end of the
+    // last interval where there are (the same moment), the others in one
+    // batch read; a page that cannot be read is protected again (its touch
+    // is then seen).
     if (offered_epoch_ != tracee_.epoch()) offered_.clear();
     std::vector<uint64_t> wanted;
     for (const Kept& k : keep) wanted.push_back(k.page);
     wanted.insert(wanted.end(), check.begin(), check.end());
+    wanted.insert(wanted.end(), probe.begin(), probe.end());
     std::vector<const uint8_t*> bytes(wanted.size(), nullptr);  // nullptr: unreadable
     std::vector<Tracee::Range> reads;
     std::vector<size_t> read_for;  // reads[j] is for wanted[read_for[j]]
@@ -308,11 +319,16 @@ Status PageTracker::begin_interval() {
     const std::vector<bool> read = tracee_.read_ranges(reads, data.data());
     for (size_t j = 0; j < reads.size(); ++j)
       if (read[j]) bytes[read_for[j]] = data.data() + j * kPageSize;
+    // Changed since its record in the interval just finished.
+    auto changed = [this](uint64_t page, const uint8_t* now) {
+      return now && std::memcmp(touched_.at(page).data.data(), now, kPageSize) != 0;
+    };
     std::vector<const uint8_t*> kept_bytes(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(keep.size()));
     const size_t kept_first = keep.size();
+    const size_t probe_first = kept_first + check.size();
     for (size_t i = 0; i < check.size(); ++i) {
       const uint8_t* now = bytes[kept_first + i];
-      if (now && std::memcmp(touched_.at(check[i]).data.data(), now, kPageSize) != 0) {
+      if (changed(check[i], now)) {
         keep.push_back(Kept{check[i], keep_open_ - 1});
         kept_bytes.push_back(now);
         ++kept_on_;
@@ -320,33 +336,8 @@ Status PageTracker::begin_interval() {
         back.push_back(check[i]);
       }
     }
-    // A writable page opened around a fault whose content changed was
-    // touched as surely as a faulting page: it counts as used, so the next
-    // interval may open it around a fault again (else a page used in every
-    // interval would fault every other one).
-    std::vector<uint64_t> probe;
-    for (uint64_t q : around_now_) {
-      auto g = granted_.find(q);
-      if (g != granted_.end() && (g->second & PROT_WRITE) && recorded(q) && !used_now_.count(q)) probe.push_back(q);
-    }
-    std::vector<Tracee::Range> probe_reads;
-    std::vector<uint64_t> probe_read_page;
-    for (uint64_t q : probe) {
-      auto o = offered_.find(q);
-      if (o != offered_.end()) {
-        if (std::memcmp(touched_.at(q).data.data(), o->second.data(), kPageSize) != 0) used_now_.insert(q);
-      } else {
-        probe_reads.push_back(Tracee::Range{q, kPageSize});
-        probe_read_page.push_back(q);
-      }
-    }
-    if (!probe_reads.empty()) {
-      std::vector<uint8_t> now(probe_reads.size() * kPageSize);
-      const std::vector<bool> ok = tracee_.read_ranges(probe_reads, now.data());
-      for (size_t j = 0; j < probe_reads.size(); ++j)
-        if (ok[j] && std::memcmp(touched_.at(probe_read_page[j]).data.data(), now.data() + j * kPageSize, kPageSize))
-          used_now_.insert(probe_read_page[j]);
-    }
+    for (size_t i = 0; i < probe.size(); ++i)
+      if (changed(probe[i], bytes[probe_first + i])) used_now_.insert(probe[i]);
     around_now_.clear();
     touched_.clear();
     std::map<uint64_t, unsigned> hot;
