@@ -231,9 +231,9 @@ void add_slice_command(CLI::App& app, std::function<int()>& run) {
                   "Page mode: pages an interval faulted on stay open for N more intervals, N more again while "
                   "they keep changing (faster tracing; a slice may then hold pages it does not use)");
   auto* around = cmd->add_option("--fault-around", o->fault_around,
-                                  "Page mode: a data fault also opens the pages of its aligned block of N pages that the interval before "
-                                  "used, as one run with it (fewer faults; each such page was touched in its interval or the one "
-                                  "before; 0 or 1: off)")
+                                  "Page mode: a data fault also opens the pages of its aligned block of N pages "
+                                  "that the interval before used, as one run with it (fewer faults; each such "
+                                  "page was touched in its interval or the one before; 0 or 1: off)")
                      ->capture_default_str();
   cmd->add_flag("--allow-unknown", o->allow_unknown, "Record syscalls with unmodeled memory effects instead of failing");
   cmd->add_flag("--json", o->json, "Print the manifest as JSON instead of the table");
