@@ -156,10 +156,21 @@ int run_slice_command(const SliceOptions& o) {
     remove_written();
     auto missing = io.wanted.begin();
     std::advance(missing, static_cast<long>(manifest.slices.size()));
-    print_error("SimPoint interval " + std::to_string(*missing) + " starts at instruction " +
-                std::to_string(*missing * o.interval) + ", past the program's end (" +
-                std::to_string(result->instructions) + " instructions): is " + o.simpoints + " for this program and " +
-                "interval length?");
+    const uint64_t start = *missing * o.interval;
+    const std::string head = "SimPoint interval " + std::to_string(*missing) + " starts at instruction " +
+                             std::to_string(start) + ", ";
+    const std::string total = " (" + std::to_string(result->instructions) + " instructions)";
+    if (result->instructions > start)
+      // Reached, but no stop came between its start and the program's end
+      // (the tracer did not get the CPU in time: see trace_intervals).
+      print_error(head + "and the program ran from before it to its end" + total +
+                  " without a stop to start a slice at" +
+                  (result->realtime ? "; the tracer did not get the CPU in time, try again"
+                                    : "; run hwslice as root (or with an RLIMIT_RTPRIO), so that the tracer can take "
+                                      "real-time priority"));
+    else
+      print_error(head + "past the program's end" + total + ": is " + o.simpoints +
+                  " for this program and interval length?");
     return 1;
   }
   const std::string manifest_path = o.prefix + "manifest.json";

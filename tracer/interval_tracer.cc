@@ -226,7 +226,12 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       double secs = left > 0 ? static_cast<double>(left) / rate_ * 0.5 : 0.0;
       secs = std::clamp(secs, 50e-6, 0.2);
       timespec ts{static_cast<time_t>(secs), static_cast<long>((secs - static_cast<double>(static_cast<time_t>(secs))) * 1e9)};
-      if (sigtimedwait(&chld, nullptr, &ts) < 0 && errno == EAGAIN) {
+      const int got = sigtimedwait(&chld, nullptr, &ts);
+      const bool timed_out = got < 0 && errno == EAGAIN;
+      if (debug_ && !timed_out)
+        std::fprintf(stderr, "hwslice: debug: wait %.6fs at %llu: %d (%s)\n", secs, static_cast<unsigned long long>(pos),
+                     got, got < 0 ? std::strerror(errno) : "signal");
+      if (timed_out) {
         const bool run = runnable(t.pid());
         if (debug_) std::fprintf(stderr, "hwslice: debug: timer after %.6fs at %llu: %s\n", secs,
                                  static_cast<unsigned long long>(pos), run ? "stop" : "not runnable");
@@ -484,6 +489,29 @@ Result<IntervalSummary> trace_intervals(const IntervalOptions& options,
   // the program does; no privilege is needed to lower a child's policy.
   sched_param idle{};
   (void)::sched_setscheduler(tracee->pid(), SCHED_IDLE, &idle);
+  // SCHED_IDLE alone is not enough: a tracer that used up its time slice
+  // (its work at a stop) can lose the CPU at a tick to the program, which
+  // then runs a whole slice before the tracer runs again (seen on vf2: 1.5 M
+  // instructions from a syscall to the program's end with no stop, so a
+  // SimPoint start at 300,000 was never stopped at). Where it is allowed
+  // (root, or an RLIMIT_RTPRIO), the tracer takes the lowest real-time
+  // priority for the trace: the program runs only while the tracer waits.
+  // Elsewhere the tracer keeps its policy. The calling thread's own policy
+  // is restored at the end.
+  struct RealTime {
+    int policy = ::sched_getscheduler(0);
+    sched_param param{};
+    bool raised = false;
+    RealTime() {
+      (void)::sched_getparam(0, &param);
+      sched_param rt{};
+      rt.sched_priority = ::sched_get_priority_min(SCHED_FIFO);
+      raised = policy >= 0 && ::sched_setscheduler(0, SCHED_FIFO, &rt) == 0;
+    }
+    ~RealTime() {
+      if (raised) (void)::sched_setscheduler(0, policy, &param);
+    }
+  } realtime;
   IntervalTracer it(options, on_slice, *tracee, **decoder);
   if (auto s = it.init(); !s) {
     tracee->kill();
@@ -499,6 +527,7 @@ Result<IntervalSummary> trace_intervals(const IntervalOptions& options,
   HWSLICE_TRY(it.finish_at_exit());
   IntervalSummary s = it.summary();
   s.exit = *r;
+  s.realtime = realtime.raised;
   return s;
 }
 

@@ -75,6 +75,7 @@ struct IntervalSummary {
   uint64_t kept_on = 0;  // keepings renewed because the page changed (--keep-pages)
   uint64_t counter_reads = 0;  // rdtime/rdcycle/rdinstret the program ran (tracer/counter_sites.h)
   std::string counter;        // "user", "all" or "none"
+  bool realtime = false;      // the tracer ran at real-time priority (trace_intervals)
 };
 
 // `on_slice` receives each interval as soon as it ends; an Error from it stops

@@ -245,9 +245,6 @@ Status PageTracker::begin_interval() {
     // after restore_all): the mappings are read afresh.
     HWSLICE_TRY(load_maps());
     armed_ = true;
-    used_now_.clear();
-    used_last_.clear();
-    around_now_.clear();
     // (load_maps leaves the vDSO's data pages out of ranges_.)
     for (const Range& r : ranges_)
       if (r.prot != 0) calls.push_back(Protect{r.start, r.end, PROT_NONE});
