@@ -82,13 +82,18 @@ Result<Tracee> Tracee::spawn(const std::vector<std::string>& argv, unsigned opti
       // call, i.e. values from the tracer's own forked child (its stack
       // addresses, under its own ASLR). The psABI defines only sp and a0 at
       // process entry, so the rest are zeroed: traces and positions then do
-      // not depend on the tracer's state.
+      // not depend on the tracer's state. a0 is what execve returns, 0,
+      // which the kernel writes only after this stop (here it still reads
+      // -ENOSYS); it is set now, so that registers read at this stop, and
+      // put back after code injected here, are what the program starts with
+      // (a0 is rtld_fini for _start: -ENOSYS there crashes the program at
+      // exit).
       auto regs = t.regs();
       if (!regs) return regs.error();
       riscv::IntRegisters clean;
       clean.set_pc(regs->pc());
       clean.set_x(riscv::kSp, regs->x(riscv::kSp));
-      clean.set_x(riscv::kA0, regs->x(riscv::kA0));
+      clean.set_x(riscv::kA0, 0);
       HWSLICE_TRY(t.set_regs(clean));
       return t;
     }

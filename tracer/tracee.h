@@ -49,7 +49,8 @@ class Tracee {
   // the program has run. Integer registers other than pc, sp and a0 (which
   // the psABI leaves undefined at entry; the riscv kernel leaves the values
   // of the execve caller, here the tracer's own forked child) are zeroed, so
-  // nothing of the tracer's state leaks into traces and positions.
+  // nothing of the tracer's state leaks into traces and positions; a0 is set
+  // to execve's result, 0, which the kernel writes only after this stop.
   // PTRACE_O_TRACEEXEC is added to `options`. Errors: the program cannot be
   // found or executed (with errno).
   // With `disable_aslr`, the program runs with ADDR_NO_RANDOMIZE, so its
