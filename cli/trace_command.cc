@@ -23,6 +23,8 @@
 #include "tracer/isa_string.h"
 #include "tracer/perf_counter.h"
 #include "tracer/stack_walker.h"
+#include "tracer/fast_forward.h"
+#include "tracer/position_mode.h"
 #include "tracer/stepper.h"
 #include "tracer/syscall_table.h"
 #include "tracer/syscall_tracer.h"
@@ -48,7 +50,7 @@ struct TraceOptions {
   unsigned keep_pages = 0;
   unsigned fault_around = 16;
   bool fault_around_given = false;
-  std::string position_mode = "block";
+  std::string position_mode = "auto";
   uint64_t interval = 0;
   std::string mode = "pages";
   std::vector<std::string> argv;
@@ -124,14 +126,17 @@ void print_regs(const RegsRecord& r) {
   std::fprintf(stderr, "  fcsr %16s\n", to_hex(r.fcsr).c_str());
 }
 
-// --at: steps the program to each position (user instructions counted from
+// --at: brings the program to each position (user instructions counted from
 // its first instruction), records and prints the registers there, then lets
-// it run to its end. The hardware check: with user-only counting, an
+// it run to its end. How (tracer/position_mode.h): with an exact user-only
+// counter a counted fast-forward runs most of the way at full speed and
+// stepping does the rest; otherwise it is stepped all the way. The hardware
+// check: where stepping goes all the way and user-only counting works, an
 // instruction counter runs alongside and is reported next to the position.
 int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
-  if (o.position_mode != "block" && o.position_mode != "single") {
-    print_error("--position-mode must be block or single (overflow needs a counter-overflow interrupt, which "
-                "this tracer does not use yet)");
+  auto asked = parse_position_mode(o.position_mode);
+  if (!asked) {
+    print_error("--position-mode must be auto, overflow, count, block or single");
     return 2;
   }
   auto decoder = riscv::Decoder::create();
@@ -139,22 +144,72 @@ int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
     print_error(decoder.error().message());
     return 1;
   }
+  // What the counters allow, asked of the program's own task.
   PerfCounterSpec spec;
   spec.user_only = true;
   spec.start_enabled = true;
-  auto counter = PerfCounter::open(t.pid(), spec);  // absent without Sscofpmf: no check
+  auto counter = PerfCounter::open(t.pid(), spec);  // absent without Sscofpmf
+  CounterAbility ability;
+  ability.user_exact = static_cast<bool>(counter);
+  if (ability.user_exact) {
+    PerfCounterSpec sampling = spec;
+    sampling.start_enabled = false;
+    sampling.sample_period = 1ull << 40;
+    sampling.overflow_signal = FastForward::kOverflowSignal;
+    ability.overflow_opens = static_cast<bool>(PerfCounter::open(t.pid(), sampling));
+  }
+  auto mode = resolve(*asked, ability);
+  if (!mode) {
+    print_error(mode.error().message());
+    return 2;
+  }
+  std::unique_ptr<FastForward> ff;
+  if (*mode == PositionMode::kOverflow || *mode == PositionMode::kCount) {
+    counter = Error("not used");  // the fast-forward counts with its own
+    FastForward::Options fo;
+    fo.overflow = *mode == PositionMode::kOverflow;
+    fo.require_overflow = *asked == PositionMode::kOverflow;
+    auto made = FastForward::create(t, fo);
+    if (!made) {
+      print_error(made.error().message());
+      return 1;
+    }
+    ff = std::move(*made);
+  }
   // c.ebreak needs the C extension; without it every instruction is 4-aligned.
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string text((std::istreambuf_iterator<char>(cpuinfo)), std::istreambuf_iterator<char>());
   const bool compressed = parse_isa_string(cpuinfo_isa_line(text)).has("c");
-  Stepper stepper(t, **decoder, compressed, o.position_mode == "single" ? Stepper::Mode::kSingle : Stepper::Mode::kBlock);
+  Stepper stepper(t, **decoder, compressed, *mode == PositionMode::kSingle ? Stepper::Mode::kSingle : Stepper::Mode::kBlock);
+  // A late timer stop or overflow signal of the fast-forward's is its own.
+  auto own = [&ff](const WaitStatus& st) -> Result<bool> { return ff ? ff->own_stop(st) : Result<bool>(false); };
+  if (ff) stepper.set_hooks(Stepper::Hooks{own, {}});
   std::vector<uint64_t> at = o.at;
   std::sort(at.begin(), at.end());
   for (uint64_t k : at) {
+    uint64_t approached = stepper.count();
+    if (ff && k > stepper.count()) {
+      if (auto st = ff->approach(k); !st) {
+        print_error(st.error().message());
+        return 1;
+      }
+      auto pos = ff->position();
+      if (!pos) {
+        print_error(pos.error().message());
+        return 1;
+      }
+      approached = *pos;
+      stepper.set_count(approached);
+    }
     if (auto st = stepper.run_to(k); !st) {
       print_error(st.error().message());
       return 1;
     }
+    if (ff)
+      if (auto st = ff->rebase(k); !st) {
+        print_error(st.error().message());
+        return 1;
+      }
     auto captured = capture_regs(t, "position");
     if (!captured) {
       print_error(captured.error().message());
@@ -162,11 +217,23 @@ int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
     }
     RegsRecord& rec = *captured;
     rec.icount = k;
-    rec.mode = o.position_mode == "single" ? "single-step" : "block-step";
+    rec.mode = recorded_name(*mode, ff && ff->stats().by_overflow);
     rec.exact = stepper.exact();
     sink.on_record(rec);
     print_regs(rec);
-    if (counter) {
+    if (ff) {
+      const FastForward::Stats& s = ff->stats();
+      const std::string detail = "timer_stops=" + std::to_string(s.timer_stops) + " syscall_stops=" +
+                                 std::to_string(s.syscall_stops) + " overflow_stops=" +
+                                 std::to_string(s.overflow_stops) + " restarts=" + std::to_string(s.restarts) +
+                                 " approached=" + std::to_string(approached) + " stepped=" +
+                                 std::to_string(k - approached) + " position=" + std::to_string(k);
+      sink.on_record(NoteRecord{"position_approach", rec.pc, k - approached, detail});
+      std::fprintf(stderr, "  fast-forward to %llu (%llu timer, %llu syscall, %llu overflow stops), %llu stepped\n",
+                   static_cast<unsigned long long>(approached), static_cast<unsigned long long>(s.timer_stops),
+                   static_cast<unsigned long long>(s.syscall_stops), static_cast<unsigned long long>(s.overflow_stops),
+                   static_cast<unsigned long long>(k - approached));
+    } else if (counter) {
       auto v = counter->read();
       if (v) {
         sink.on_record(NoteRecord{"position_check", rec.pc, *v,
@@ -196,6 +263,12 @@ int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
       sink.on_record(exit_record(*st));
       return st->shell_status();
     }
+    auto mine = own(*st);
+    if (!mine) {
+      print_error(mine.error().message());
+      return 1;
+    }
+    if (*mine) continue;
     if (st->kind() == WaitStatus::Kind::kSignalStop) pending = st->signal();
   }
 }
@@ -473,8 +546,11 @@ void add_trace_command(CLI::App& app, std::function<int()>& run) {
       ->take_all();
   cmd->add_flag("--no-aslr", o->no_aslr, "Run the program without address space randomization");
   cmd->add_option("--position-mode", o->position_mode,
-                  "How --at positions are reached: block (straight-line runs, default) or single (every "
-                  "instruction stepped on its own)");
+                  "How --at positions are reached: auto (default: the best this board allows), overflow (counted "
+                  "fast-forward with counter-overflow stops, then stepping), count (counted fast-forward with "
+                  "timer stops, then stepping), block (stepped all the way, straight-line runs at a time) or "
+                  "single (every instruction stepped on its own)")
+      ->capture_default_str();
   cmd->add_option("--interval", o->interval,
                   "Track touched pages per interval of N instructions: records the registers at every boundary "
                   "and each interval's pages (kind and content digest)")

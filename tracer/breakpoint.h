@@ -28,6 +28,9 @@ class ScopedBreakpoint {
   ~ScopedBreakpoint() { (void)remove(); }
 
   RemoteAddr address() const { return at_; }
+  // The bytes the breakpoint replaced (length() of them, little-endian).
+  uint32_t saved() const { return saved_; }
+  unsigned length() const { return len_; }
   // Restores the original bytes now; later calls do nothing.
   Status remove();
 

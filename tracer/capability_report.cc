@@ -27,6 +27,7 @@ bool CapabilityReport::ok(std::string_view id) const {
 std::string CapabilityReport::position_mode() const {
   if (ok("perf.user_only") && ok("perf.user_exact") && ok("perf.overflow") && ok("step.software"))
     return "overflow+step";
+  if (ok("perf.user_only") && ok("perf.user_exact") && ok("step.software")) return "count+step";
   if (ok("step.software")) return "step";
   return "none";
 }

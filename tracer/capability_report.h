@@ -38,8 +38,9 @@ struct CapabilityReport {
   bool ok(std::string_view id) const;
 
   // How the tracer will reach exact instruction positions, derived from the
-  // checks: "overflow+step" (user-only exact counts with overflow signals) or
-  // "step" (software stepping through the approach).
+  // checks: "overflow+step" (user-only exact counts with overflow signals),
+  // "count+step" (user-only exact counts: a fast-forward with timer stops,
+  // then stepping) or "step" (software stepping all the way); "none".
   std::string position_mode() const;
 };
 

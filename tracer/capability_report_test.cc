@@ -27,6 +27,12 @@ TEST(CapabilityReportTest, PositionModeFollowsCounterCapabilities) {
                          {"perf.user_exact", CheckState::kOk},
                          {"perf.overflow", CheckState::kOk}});
   EXPECT_EQ(k1.position_mode(), "overflow+step");
+  // The virtual board's k1: exact user counts, no overflow interrupt.
+  auto k1_virtual = report_with({{"step.software", CheckState::kOk},
+                                 {"perf.user_only", CheckState::kOk},
+                                 {"perf.user_exact", CheckState::kOk},
+                                 {"perf.overflow", CheckState::kUnavailable}});
+  EXPECT_EQ(k1_virtual.position_mode(), "count+step");
   auto vf2 = report_with({{"step.software", CheckState::kOk},
                           {"perf.user_only", CheckState::kUnavailable},
                           {"perf.user_exact", CheckState::kUnavailable},

@@ -3,8 +3,10 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstring>
 
-#include "tracer/breakpoint.h"
+#include "tracer/address_space.h"
+#include "tracer/trace_record.h"
 
 namespace hwslice {
 
@@ -19,6 +21,21 @@ constexpr unsigned kMaxLrScInstructions = 16;
 
 }  // namespace
 
+Status Stepper::Session::load_writable_code(pid_t pid) {
+  writable_code.clear();
+  auto maps = read_maps(pid);
+  if (!maps) return maps.error();
+  for (const Mapping& m : *maps)
+    if (m.exec && m.write) writable_code.emplace_back(m.start, m.end);
+  return ok_status();
+}
+
+bool Stepper::Session::cacheable(uint64_t start, uint64_t end) const {
+  for (const auto& [lo, hi] : writable_code)
+    if (start < hi && end > lo) return false;
+  return true;
+}
+
 Status Stepper::read_code(uint64_t pc, std::vector<uint8_t>& out) {
   // Read up to the end of the page first: the next page may be unmapped.
   const uint64_t page_end = (pc | 4095) + 1;
@@ -29,18 +46,71 @@ Status Stepper::read_code(uint64_t pc, std::vector<uint8_t>& out) {
     std::vector<uint8_t> more(kScanBytes - len);
     if (tracee_.read(RemoteAddr(page_end), more.data(), more.size())) out.insert(out.end(), more.begin(), more.end());
   }
+  // The original bytes under the stepper's own breakpoints, then under the
+  // owner's.
+  if (session_)
+    for (auto it = session_->bps.lower_bound(pc > 2 ? pc - 2 : 0); it != session_->bps.end(); ++it) {
+      const uint64_t at = it->first;
+      if (at >= pc + out.size()) break;
+      const uint32_t saved = it->second.saved();
+      for (unsigned i = 0; i < it->second.length(); ++i)
+        if (at + i >= pc && at + i < pc + out.size()) out[at + i - pc] = static_cast<uint8_t>(saved >> (8 * i));
+    }
+  if (hooks_.unpatch) hooks_.unpatch(pc, out.data(), out.size());
   return ok_status();
 }
 
+Result<const Stepper::Block*> Stepper::block_at(uint64_t pc) {
+  if (session_) {
+    auto it = session_->blocks.find(pc);
+    if (it != session_->blocks.end()) return &it->second;
+  }
+  std::vector<uint8_t> code;
+  HWSLICE_TRY(read_code(pc, code));
+  Block b;
+  uint64_t addr = pc;
+  size_t off = 0;
+  while (true) {
+    riscv::Instruction insn = decoder_.decode(code.data() + off, code.size() - off, addr);
+    if (insn.length == 0 || insn.flow != riscv::Flow::kNext) {
+      b.last = insn;
+      break;
+    }
+    b.addrs.push_back(addr);
+    addr += insn.length;
+    off += insn.length;
+  }
+  b.end = addr;
+  if (!session_) {
+    scratch_ = std::move(b);
+    return &scratch_;
+  }
+  const uint64_t code_end = b.end + (b.last.length ? b.last.length : 0);
+  if (!session_->cacheable(pc, code_end)) {
+    scratch_ = std::move(b);
+    return &scratch_;
+  }
+  return &session_->blocks.emplace(pc, std::move(b)).first->second;
+}
+
 Result<uint64_t> Stepper::run_until(const std::vector<uint64_t>& stops) {
-  std::vector<uint64_t> unique(stops);
-  std::sort(unique.begin(), unique.end());
-  unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
-  std::vector<ScopedBreakpoint> bps;
-  for (uint64_t at : unique) {
+  // Breakpoints stay in place for the rest of the session: loops come back
+  // to the same block ends (a write and a put-back fewer per block).
+  Session local;
+  Session& s = session_ ? *session_ : local;
+  for (uint64_t at : stops) {
+    if (s.bps.count(at)) continue;
     auto bp = ScopedBreakpoint::insert(tracee_, RemoteAddr(at), compressed_);
     if (!bp) return bp.error();
-    bps.push_back(std::move(*bp));
+    s.bps.emplace(at, std::move(*bp));
+  }
+  auto regs = tracee_.regs();
+  if (!regs) return regs.error();
+  // One at the pc itself would trap before the instruction runs.
+  if (auto here = s.bps.find(regs->pc()); here != s.bps.end() &&
+                                           std::find(stops.begin(), stops.end(), regs->pc()) == stops.end()) {
+    HWSLICE_TRY(here->second.remove());
+    s.bps.erase(here);
   }
   int pending = 0;
   while (true) {
@@ -50,16 +120,23 @@ Result<uint64_t> Stepper::run_until(const std::vector<uint64_t>& stops) {
     if (!st) return st.error();
     if (!tracee_.alive())
       return Error("the program " + st->describe() + " after " + std::to_string(count_) + " instructions");
-    if (st->kind() != WaitStatus::Kind::kSignalStop) continue;  // event stops: resume
-    if (st->signal() == SIGTRAP) {
-      auto regs = tracee_.regs();
-      if (!regs) return regs.error();
-      if (std::find(stops.begin(), stops.end(), regs->pc()) != stops.end()) {
+    if (st->kind() == WaitStatus::Kind::kSignalStop && st->signal() == SIGTRAP) {
+      auto at = tracee_.regs();
+      if (!at) return at.error();
+      // Any breakpoint of the session: one left at an earlier block's end
+      // may come before the one asked for.
+      if (s.bps.count(at->pc())) {
         ++traps_;
-        return regs->pc();
+        return at->pc();
       }
-      // A SIGTRAP that is not ours belongs to the program.
     }
+    if (hooks_.foreign_stop) {
+      auto mine = hooks_.foreign_stop(*st);
+      if (!mine) return mine.error();
+      if (*mine) continue;
+    }
+    if (st->kind() != WaitStatus::Kind::kSignalStop) continue;  // event stops: resume
+    // A SIGTRAP that is not ours belongs to the program.
     pending = st->signal();
     exact_ = false;  // the signal's handler (if any) runs uncounted
   }
@@ -90,39 +167,68 @@ Status Stepper::step() {
   }
   auto reached = run_until({next});
   if (!reached) return reached.error();
+  if (*reached != next)
+    return Error("one instruction at " + to_hex(insn.pc) + " stopped at " + to_hex(*reached) + ", not at " +
+                 to_hex(next) + ": " + tracee_.state_line());
   ++count_;
+  if (session_ && insn.flow == riscv::Flow::kSyscall) {
+    // The call may have changed the code or its mappings.
+    session_->blocks.clear();
+    session_->bps.clear();
+    HWSLICE_TRY(session_->load_writable_code(tracee_.pid()));
+  }
   return ok_status();
 }
 
 Status Stepper::run_to(uint64_t target) {
+  auto r = run(target, false);
+  if (!r) return r.error();
+  return ok_status();
+}
+
+Result<bool> Stepper::run_to_ecall(uint64_t target) { return run(target, true); }
+
+Result<bool> Stepper::run(uint64_t target, bool stop_at_ecall) {
   if (target < count_)
     return Error("cannot step backwards: at instruction " + std::to_string(count_) + ", asked for " +
                  std::to_string(target));
-  std::vector<uint8_t> code;
+  if (count_ == target) return true;
+  // Decoded blocks and breakpoints last while this call does; every
+  // breakpoint is gone when it returns.
+  Session session;
+  session_ = &session;
+  struct Reset {
+    Session*& s;
+    ~Reset() { s = nullptr; }
+  } reset{session_};
+  HWSLICE_TRY(session.load_writable_code(tracee_.pid()));
   while (count_ < target) {
     auto regs = tracee_.regs();
     if (!regs) return regs.error();
     const uint64_t pc = regs->pc();
-    HWSLICE_TRY(read_code(pc, code));
-    // Straight-line run from the pc.
-    uint64_t addr = pc;
-    uint64_t n = 0;
-    size_t off = 0;
-    riscv::Instruction insn;
-    while (count_ + n < target) {
-      insn = decoder_.decode(code.data() + off, code.size() - off, addr);
-      if (insn.length == 0 || insn.flow != riscv::Flow::kNext) break;
-      if (mode_ == Mode::kSingle && n == 1) break;  // one instruction per stop
-      addr += insn.length;
-      off += insn.length;
-      ++n;
-    }
+    auto block = block_at(pc);
+    if (!block) return block.error();
+    const Block& b = **block;
+    // Straight-line run from the pc, up to the target.
+    uint64_t n = std::min<uint64_t>(b.addrs.size(), target - count_);
+    if (mode_ == Mode::kSingle) n = std::min<uint64_t>(n, 1);
     if (n > 0) {
-      auto reached = run_until({addr});
+      const uint64_t stop = n < b.addrs.size() ? b.addrs[n] : b.end;
+      auto reached = run_until({stop});
       if (!reached) return reached.error();
-      count_ += n;
+      // An earlier breakpoint of the session inside the run: fewer ran.
+      uint64_t ran = n;
+      if (*reached != stop) {
+        auto it = std::find(b.addrs.begin() + 1, b.addrs.begin() + static_cast<ptrdiff_t>(n), *reached);
+        if (it == b.addrs.begin() + static_cast<ptrdiff_t>(n))
+          return Error("a straight-line run from " + to_hex(pc) + " stopped at " + to_hex(*reached) + ": " +
+                       tracee_.state_line());
+        ran = static_cast<uint64_t>(it - b.addrs.begin());
+      }
+      count_ += ran;
       continue;
     }
+    const riscv::Instruction insn = b.last;
     if (insn.length == 0) return Error("no valid instruction at the pc: " + tracee_.state_line());
     if (mode_ == Mode::kBlock && (insn.flow == riscv::Flow::kBranch || insn.flow == riscv::Flow::kJump ||
                                   insn.flow == riscv::Flow::kJumpRegister)) {
@@ -131,6 +237,7 @@ Status Stepper::run_to(uint64_t target) {
       HWSLICE_TRY(emulate(insn, *regs));
       continue;
     }
+    if (stop_at_ecall && insn.flow == riscv::Flow::kSyscall) return false;
     if (insn.flow != riscv::Flow::kLoadReserved) {
       HWSLICE_TRY(step());
       continue;
@@ -138,6 +245,8 @@ Status Stepper::run_to(uint64_t target) {
     // LR/SC: run from the lr to just after the sc in one go. A branch inside
     // the sequence leaves it early: its target is a stop too, reached after
     // the instructions up to and including that branch.
+    std::vector<uint8_t> code;
+    HWSLICE_TRY(read_code(pc, code));
     std::vector<uint64_t> stops;
     std::vector<uint64_t> counts;
     uint64_t a = pc;
@@ -160,9 +269,22 @@ Status Stepper::run_to(uint64_t target) {
       }
     }
     if (!found_sc) return Error("lr without an sc within 16 instructions: " + tracee_.state_line());
+    // No breakpoint of the session may sit inside the sequence: its trap
+    // would clear the reservation and the sc would fail every time.
+    for (auto it = session.bps.upper_bound(pc); it != session.bps.end() && it->first < a;) {
+      if (std::find(stops.begin(), stops.end(), it->first) != stops.end()) {
+        ++it;
+        continue;
+      }
+      HWSLICE_TRY(it->second.remove());
+      it = session.bps.erase(it);
+    }
     auto reached = run_until(stops);
     if (!reached) return reached.error();
     auto it = std::find(stops.begin(), stops.end(), *reached);
+    if (it == stops.end())
+      return Error("an LR/SC sequence at " + to_hex(pc) + " stopped at " + to_hex(*reached) + ": " +
+                   tracee_.state_line());
     count_ += counts[it - stops.begin()];
     // The unit may overshoot a target inside the sequence: positions inside
     // an LR/SC sequence cannot be stopped at without breaking it.
@@ -172,7 +294,7 @@ Status Stepper::run_to(uint64_t target) {
                    std::to_string(count_));
     }
   }
-  return ok_status();
+  return true;
 }
 
 }  // namespace hwslice

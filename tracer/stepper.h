@@ -13,16 +13,27 @@
 //
 // Contract:
 //  - count() is the number of user instructions retired since the Stepper
-//    was created (the tracee's position relative to that point).
+//    was created (the tracee's position relative to that point), or since
+//    the position given to set_count() (a counted approach's, when stepping
+//    finishes a fast-forward: tracer/fast_forward.h).
 //  - No breakpoint is ever left in the tracee (ScopedBreakpoint).
 //  - A signal that stops the tracee during a step is delivered unchanged; its
 //    handler's instructions are not counted, and exact() becomes false.
+//    Stops of the owner's own (a timer SIGSTOP, an overflow signal, a
+//    breakpoint of the owner's at a counter read) are given to the
+//    foreign_stop hook first, and a stop it takes is neither delivered nor
+//    makes the position inexact.
 //  - Program exit during a step is an Error saying at which count it ended.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
+#include "tracer/breakpoint.h"
 #include "tracer/result.h"
 #include "tracer/riscv_decoder.h"
 #include "tracer/tracee.h"
@@ -39,8 +50,29 @@ class Stepper {
   Stepper(Tracee& tracee, const riscv::Decoder& decoder, bool compressed_breakpoints, Mode mode = Mode::kBlock)
       : tracee_(tracee), decoder_(decoder), compressed_(compressed_breakpoints), mode_(mode) {}
 
+  // What the owner does with stops and code that are its own (see above).
+  struct Hooks {
+    // A stop that is not the stepper's breakpoint: true when the owner took
+    // it (the tracee then resumes without a signal). It may perform one
+    // straight-line instruction for the program (a counter read at its own
+    // breakpoint: rd set, pc moved past it), which the stepper has counted
+    // as part of the straight-line run it was in.
+    std::function<Result<bool>(const WaitStatus&)> foreign_stop;
+    // Gives a copy of the tracee's code [addr, addr + len) its original bytes
+    // where the owner has breakpoints of its own.
+    std::function<void(uint64_t addr, uint8_t* data, size_t len)> unpatch;
+  };
+  void set_hooks(Hooks hooks) { hooks_ = std::move(hooks); }
+  // The tracee is at this position now; count() continues from it.
+  void set_count(uint64_t count) { count_ = count; }
+
   // Runs until exactly `target` instructions have retired (target >= count()).
   Status run_to(uint64_t target);
+  // The same, but stops in front of an ecall (count() is then the ecall's
+  // position and the pc is on it) so that the owner can take the syscall
+  // through its own syscall stops; returns true when `target` was reached,
+  // false at an ecall. An ecall at the target itself is not run.
+  Result<bool> run_to_ecall(uint64_t target);
   // Executes exactly one instruction.
   Status step();
 
@@ -54,15 +86,39 @@ class Stepper {
   bool exact() const { return exact_; }
 
  private:
-  // Continues to the breakpoint(s) at `stops` and returns the pc reached.
+  // The straight-line run from a pc: the addresses of its instructions and
+  // the instruction that ends it (a control transfer, ecall, lr, ...; length
+  // 0 where the scan ran out of bytes or found none).
+  struct Block {
+    std::vector<uint64_t> addrs;
+    uint64_t end = 0;  // address after the last of addrs
+    riscv::Instruction last;
+  };
+  // What one run() keeps between stops: blocks decoded (code that cannot
+  // change: not in a writable mapping, and no ecall since), breakpoints
+  // left at block ends (removed when run() returns).
+  struct Session {
+    std::unordered_map<uint64_t, Block> blocks;
+    std::map<uint64_t, ScopedBreakpoint> bps;
+    std::vector<std::pair<uint64_t, uint64_t>> writable_code;
+    Status load_writable_code(pid_t pid);
+    bool cacheable(uint64_t start, uint64_t end) const;
+  };
+  Result<const Block*> block_at(uint64_t pc);
+  // Continues to the breakpoint(s) at `stops` and returns the pc reached:
+  // one of them, or another breakpoint of the session's on the way.
   Result<uint64_t> run_until(const std::vector<uint64_t>& stops);
   Status read_code(uint64_t pc, std::vector<uint8_t>& out);
+  Result<bool> run(uint64_t target, bool stop_at_ecall);
   Status emulate(const riscv::Instruction& insn, riscv::IntRegisters regs);
 
   Tracee& tracee_;
   const riscv::Decoder& decoder_;
   bool compressed_;
   Mode mode_;
+  Hooks hooks_;
+  Session* session_ = nullptr;  // during run()
+  Block scratch_;               // a block not cached
   uint64_t count_ = 0;
   uint64_t traps_ = 0;
   uint64_t emulated_ = 0;

@@ -56,6 +56,7 @@ case $profile in
     assert_eq "overflow measured as not delivered" unavailable "$(q state perf.overflow)"
     assert_eq "sampling counter opens with Sscofpmf" true "$(q value perf.overflow opened)"
     assert_eq "no overflow signal arrived" 0 "$(q value perf.overflow signals)"
+    assert_eq "position mode" '"count+step"' "$(q summary position_mode)"
     ;;
 esac
 finish

@@ -1,42 +1,73 @@
 #!/usr/bin/env bash
-# Exact instruction positions (hwslice trace --at K) on a deterministic
-# compute-bound program, at K = 0, 1, 12345, 10^6 and 10^7 + 7.
+# Exact instruction positions (hwslice trace --at K) at K = 0, 1, 12345,
+# 10^6 and 10^7 + 7 on a deterministic compute-bound program (compute,
+# static), busybox (static) and xz (dynamic).
 #  - The program's output and exit status are unchanged.
-#  - k1 (exact user-only counter): an instructions:u counter runs alongside
-#    and must equal K - emulated control transfers + breakpoint traps (the
-#    virtual board's QEMU counts each trapping ebreak as an instruction; the
-#    tracer performs branches itself, which the CPU then does not count).
-#  - both: block stepping and one-instruction-at-a-time stepping (two
-#    different stepping strategies) reach the same registers at K = 12345.
-#  - both profiles reach the same pc and registers at every K (vf2 against
+#  - Block stepping (--position-mode block) is the reference: on k1 (exact
+#    user-only counter) an instructions:u counter runs alongside and must
+#    equal K - emulated control transfers + breakpoint traps (the virtual
+#    board's QEMU counts each trapping ebreak as an instruction; the tracer
+#    performs branches itself, which the CPU then does not count).
+#  - Single stepping (a second, differently built stepping path) reaches the
+#    same registers at K = 12345.
+#  - The default mode (auto): on k1 a counted fast-forward then stepping
+#    ("count+step": the virtual board delivers no overflow interrupt), on vf2
+#    block stepping; it reaches the block run's registers at every K.
+#  - Forced modes the board cannot do fail with one clear line: vf2 refuses
+#    count and overflow (exit 2); on k1 overflow opens but no overflow signal
+#    arrives, which is reported (exit 1) instead of a silent fallback.
+#  - Both profiles reach the same pc and registers at every K (vf2 against
 #    the k1 run whose count the hardware confirmed; ASLR off).
 source "$(dirname "$0")/lib.sh" "$@"
 
 positions="--at 0 --at 1 --at 12345 --at 1000000 --at 10000007"
+ks="0 1 12345 1000000 10000007"
 vboard --pkg xz-utils --out "$out_dir" -- sh -c "
   seq 1 20000 > /tmp/in.txt
   xz -T1 -9 -c /tmp/in.txt > /out/xz.plain
-  hwslice trace --no-aslr --at 12345 --at 1000000 -o /out/xz.jsonl -- xz -T1 -9 -c /tmp/in.txt > /out/xz.out 2>/dev/null
+  hwslice trace --no-aslr --position-mode block $positions -o /out/xz.jsonl -- xz -T1 -9 -c /tmp/in.txt > /out/xz.out 2>/dev/null
+  hwslice trace --no-aslr $positions -o /out/xz-auto.jsonl -- xz -T1 -9 -c /tmp/in.txt > /out/xz-auto.out 2>/dev/null
+  seq 1 500000 > /tmp/bb.txt
+  busybox md5sum /tmp/bb.txt > /out/bb.plain
+  hwslice trace --no-aslr --position-mode block $positions -o /out/bb.jsonl -- busybox md5sum /tmp/bb.txt > /out/bb.out 2>/dev/null
+  hwslice trace --no-aslr $positions -o /out/bb-auto.jsonl -- busybox md5sum /tmp/bb.txt > /out/bb-auto.out 2>/dev/null
   compute > /out/plain.out; echo \$? > /out/plain.rc
-  hwslice trace --no-aslr $positions -o /out/block.jsonl -- compute > /out/traced.out 2> /out/block.err; echo \$? > /out/traced.rc
+  hwslice trace --no-aslr --position-mode block $positions -o /out/block.jsonl -- compute > /out/traced.out 2> /out/block.err; echo \$? > /out/traced.rc
+  hwslice trace --no-aslr $positions -o /out/auto.jsonl -- compute > /out/auto.out 2> /out/auto.err; echo \$? > /out/auto.rc
   hwslice trace --no-aslr --position-mode single --at 12345 -o /out/single.jsonl -- compute > /dev/null 2>&1; echo \$? > /out/single.rc
+  hwslice trace --position-mode count --at 5 -- compute > /dev/null 2> /out/count.err; echo \$? > /out/count.rc
+  hwslice trace --position-mode overflow --at 10000007 -- compute > /dev/null 2> /out/overflow.err; echo \$? > /out/overflow.rc
 "
 assert_eq "exit status" 0 "$(cat "$out_dir/plain.rc")"
-assert_eq "exit status unchanged by stepping" 0 "$(cat "$out_dir/traced.rc")"
+assert_eq "exit status unchanged by block stepping" 0 "$(cat "$out_dir/traced.rc")"
+assert_eq "exit status unchanged by the default mode" 0 "$(cat "$out_dir/auto.rc")"
 assert_eq "single-step run exit status" 0 "$(cat "$out_dir/single.rc")"
-assert_eq "output unchanged by stepping" "$(cat "$out_dir/plain.out")" "$(cat "$out_dir/traced.out")"
-cmp -s "$out_dir/xz.plain" "$out_dir/xz.out"
-assert_eq "xz (dynamic): output unchanged by stepping" 0 "$?"
+assert_eq "output unchanged by block stepping" "$(cat "$out_dir/plain.out")" "$(cat "$out_dir/traced.out")"
+assert_eq "output unchanged by the default mode" "$(cat "$out_dir/plain.out")" "$(cat "$out_dir/auto.out")"
+for run in xz xz-auto; do
+  cmp -s "$out_dir/xz.plain" "$out_dir/$run.out"
+  assert_eq "xz (dynamic): output unchanged ($run)" 0 "$?"
+done
+for run in bb bb-auto; do
+  assert_eq "busybox md5sum: output unchanged ($run)" "$(cat "$out_dir/bb.plain")" "$(cat "$out_dir/$run.out")"
+done
 
-# K regs-pc -> "pc x1..x31 fcsr" of the position record
-regs_at() { board/sdk run python3 - "$1" "$2" <<'PY'
+# FILE K -> "pc x1..x31 f0..f31 fcsr exact mode" of the position record
+# (each file's records are extracted once: the SDK's python starts slowly).
+regs_at() {
+  local cache=$1.regs
+  [[ -s $cache ]] || board/sdk run python3 - "$1" > "$cache" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    if r["type"] == "regs" and r.get("icount") == int(sys.argv[2]):
-        print(r["pc"], " ".join(r["ints"]), " ".join(r["fps"]), r["fcsr"], r["exact"])
+    if r["type"] == "regs" and r.get("at") == "position":
+        print(r["icount"], r["pc"], " ".join(r["ints"]), " ".join(r["fps"]), r["fcsr"], r["exact"], r["mode"])
 PY
+  sed -n "s/^$2 //p" "$cache"
 }
+# The same without the mode: what two modes must agree on.
+state_at() { regs_at "$1" "$2" | sed -E 's/ [^ ]+$//'; }
+pc_at() { regs_at "$1" "$2" | cut -d' ' -f1; }
 # "K counted" per position_check note: the hardware count corrected for
 # breakpoint traps (counted by QEMU) and emulated control transfers.
 counter_checks() { board/sdk run python3 - "$1" <<'PY'
@@ -49,55 +80,87 @@ for line in open(sys.argv[1]):
         print(v["position"], counter - int(v["breakpoint_traps"]) + int(v["emulated"]))
 PY
 }
+# "K approached stepped" per position_approach note (the counted modes).
+approaches() { board/sdk run python3 - "$1" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["type"] == "note" and r["kind"] == "position_approach":
+        v = dict(kv.split("=") for kv in r["detail"].split())
+        print(v["position"], v["approached"], v["stepped"])
+PY
+}
 
-for k in 0 1 12345 1000000 10000007; do
-  assert_contains "position $k recorded as exact" " True" "$(regs_at "$out_dir/block.jsonl" $k)"
+[[ $profile == k1 ]] && auto_mode=count+step || auto_mode=block-step
+for k in $ks; do
+  assert_contains "compute: position $k recorded as exact (block)" " True block-step" "$(regs_at "$out_dir/block.jsonl" $k)"
+  assert_contains "compute: position $k recorded as exact ($auto_mode)" " True $auto_mode" "$(regs_at "$out_dir/auto.jsonl" $k)"
+  assert_eq "compute: default mode = block stepping at $k" "$(state_at "$out_dir/block.jsonl" $k)" "$(state_at "$out_dir/auto.jsonl" $k)"
+  assert_contains "busybox: position $k recorded as exact ($auto_mode)" " True $auto_mode" "$(regs_at "$out_dir/bb-auto.jsonl" $k)"
+  assert_eq "busybox (static): default mode = block stepping at $k" "$(state_at "$out_dir/bb.jsonl" $k)" "$(state_at "$out_dir/bb-auto.jsonl" $k)"
+  # xz is dynamic: ld.so and libc keep the stack protector's canary
+  # (AT_RANDOM, different in every run) in registers, so only the pc.
+  [[ -n $(pc_at "$out_dir/xz.jsonl" $k) ]]; assert_eq "xz (dynamic): position $k recorded" 0 "$?"
+  assert_eq "xz (dynamic): default mode's pc = block stepping's at $k" "$(pc_at "$out_dir/xz.jsonl" $k)" "$(pc_at "$out_dir/xz-auto.jsonl" $k)"
 done
-assert_eq "block stepping = single stepping at 12345" "$(regs_at "$out_dir/single.jsonl" 12345)" "$(regs_at "$out_dir/block.jsonl" 12345)"
+assert_eq "block stepping = single stepping at 12345" "$(state_at "$out_dir/block.jsonl" 12345)" "$(state_at "$out_dir/single.jsonl" 12345)"
 
 if [[ $profile == k1 ]]; then
-  checks=$(counter_checks "$out_dir/block.jsonl")
-  for k in 0 1 12345 1000000 10000007; do
-    assert_contains "hardware counter confirms position $k" "$k $k" "$checks"
+  for f in block xz bb; do
+    checks=$(counter_checks "$out_dir/$f.jsonl")
+    for k in $ks; do
+      assert_contains "$f: hardware counter confirms block stepping's position $k" "$k $k" "$checks"
+    done
   done
-  checks=$(counter_checks "$out_dir/xz.jsonl")
-  for k in 12345 1000000; do
-    assert_contains "xz (dynamic): hardware counter confirms position $k" "$k $k" "$checks"
-  done
+  # The counted approach must have done the work: at 10^7 + 7 at most one
+  # step distance (tracer/approach_plan.h) is left to step.
+  far=$(approaches "$out_dir/auto.jsonl" | grep '^10000007 ')
+  stepped=${far##* }
+  [[ -n $stepped && $stepped -le 1000000 ]]; assert_eq "compute: 10^7+7 reached by fast-forward, at most 10^6 stepped (got: $far)" 0 "$?"
+  assert_eq "forced overflow mode without an overflow signal: exit status" 1 "$(cat "$out_dir/overflow.rc")"
+  assert_contains "forced overflow mode without an overflow signal: message" \
+    "hwslice: error: --position-mode overflow: no counter-overflow signal arrived" "$(cat "$out_dir/overflow.err")"
+  assert_eq "forced count mode works: exit status" 0 "$(cat "$out_dir/count.rc")"
 else
+  assert_eq "vf2 refuses --position-mode count: exit status" 2 "$(cat "$out_dir/count.rc")"
+  assert_eq "vf2 refuses --position-mode count: message" \
+    "hwslice: error: --position-mode count needs a user-only instruction counter (Sscofpmf), which this board lacks; --position-mode block steps all the way" \
+    "$(cat "$out_dir/count.err")"
+  assert_eq "vf2 refuses --position-mode overflow: exit status" 2 "$(cat "$out_dir/overflow.rc")"
+  assert_contains "vf2 refuses --position-mode overflow: message" \
+    "hwslice: error: --position-mode overflow needs a user-only instruction counter" "$(cat "$out_dir/overflow.err")"
+
   k1_dir=$project/build/board-out/positions_test-k1
-  k1_run=$k1_dir/block.jsonl
   # The k1 run of this test is used when it is newer than the program;
   # otherwise k1 is booted here. tests/run runs the two profiles side by
-  # side: a k1 run still going (its out dir made in the last 20 minutes,
-  # not marked finished) is waited for, up to 10 minutes.
+  # side: a k1 run still going (its out dir made in the last 25 minutes,
+  # not marked finished) is waited for, up to 15 minutes.
   waited=0
-  while [[ -d $k1_dir && ! -e $k1_dir/.finished && -n $(find "$k1_dir" -maxdepth 0 -mmin -20) && $waited -lt 600 ]]; do
+  while [[ -d $k1_dir && ! -e $k1_dir/.finished && -n $(find "$k1_dir" -maxdepth 0 -mmin -25) && $waited -lt 900 ]]; do
     sleep 5; waited=$((waited + 5))
   done
-  if [[ ! $k1_run -nt build/riscv64-static/tests/programs/compute ]]; then
-    board/vboard run --profile k1 --pkg xz-utils --out "$out_dir/k1" -- sh -c \
-      "hwslice trace --no-aslr $positions -o /out/block.jsonl -- compute > /dev/null
-       seq 1 20000 > /tmp/in.txt
-       hwslice trace --no-aslr --at 12345 --at 1000000 -o /out/xz.jsonl -- xz -T1 -9 -c /tmp/in.txt > /dev/null" >/dev/null 2>&1
-    k1_run=$out_dir/k1/block.jsonl
+  k1_out=$k1_dir
+  if [[ ! $k1_dir/.finished -nt build/riscv64-static/tests/programs/compute || ! -s $k1_dir/bb.jsonl ]]; then
+    board/vboard run --profile k1 --pkg xz-utils --out "$out_dir/k1" -- sh -c "
+      hwslice trace --no-aslr --position-mode block $positions -o /out/block.jsonl -- compute > /dev/null
+      seq 1 500000 > /tmp/bb.txt
+      hwslice trace --no-aslr --position-mode block $positions -o /out/bb.jsonl -- busybox md5sum /tmp/bb.txt > /dev/null
+      seq 1 20000 > /tmp/in.txt
+      hwslice trace --no-aslr --position-mode block $positions -o /out/xz.jsonl -- xz -T1 -9 -c /tmp/in.txt > /dev/null" >/dev/null 2>&1
+    k1_out=$out_dir/k1
   fi
-  # xz is dynamic: ld.so and libc use the stack protector, whose canary
-  # (AT_RANDOM) differs per run, so only the pc is compared.
-  k1_xz=$(dirname "$k1_run")/xz.jsonl
   # Past ld.so's start a dynamic program's path can differ between two boots:
   # in one CI run xz was in ld.so at 1000000 on vf2 and in libc on k1, while
   # 12345 agreed. (Suspected: glibc's ifunc choice from riscv_hwprobe, whose
   # vDSO answers depend on whether the kernel's boot-time probes were done;
-  # not confirmed.) The cross-boot pc is asserted at 12345 and reported at
-  # 1000000; vf2's exactness at every K is asserted on compute below.
-  assert_eq "xz (dynamic): vf2 pc at 12345 equals k1's" "$(regs_at "$k1_xz" 12345 | cut -d' ' -f1)" "$(regs_at "$out_dir/xz.jsonl" 12345 | cut -d' ' -f1)"
-  echo "  note: xz (dynamic) pc at 1000000: k1 $(regs_at "$k1_xz" 1000000 | cut -d' ' -f1), vf2 $(regs_at "$out_dir/xz.jsonl" 1000000 | cut -d' ' -f1)"
-  for k in 12345 1000000; do
-    [[ -n $(regs_at "$out_dir/xz.jsonl" $k) ]]; assert_eq "xz (dynamic): position $k recorded" 0 "$?"
-  done
-  for k in 0 1 12345 1000000 10000007; do
-    assert_eq "vf2 position $k equals the counter-checked k1 position" "$(regs_at "$k1_run" $k)" "$(regs_at "$out_dir/block.jsonl" $k)"
+  # not confirmed.) The cross-boot pc is asserted at 12345 and reported
+  # beyond; vf2's exactness at every K is asserted on the static programs.
+  assert_eq "xz (dynamic): vf2 pc at 12345 equals k1's" "$(pc_at "$k1_out/xz.jsonl" 12345)" "$(pc_at "$out_dir/xz.jsonl" 12345)"
+  echo "  note: xz (dynamic) pc at 1000000: k1 $(pc_at "$k1_out/xz.jsonl" 1000000), vf2 $(pc_at "$out_dir/xz.jsonl" 1000000)"
+  echo "  note: xz (dynamic) pc at 10000007: k1 $(pc_at "$k1_out/xz.jsonl" 10000007), vf2 $(pc_at "$out_dir/xz.jsonl" 10000007)"
+  for k in $ks; do
+    assert_eq "compute: vf2 position $k equals the counter-checked k1 position" "$(state_at "$k1_out/block.jsonl" $k)" "$(state_at "$out_dir/block.jsonl" $k)"
+    assert_eq "busybox: vf2 position $k equals the counter-checked k1 position" "$(state_at "$k1_out/bb.jsonl" $k)" "$(state_at "$out_dir/bb.jsonl" $k)"
   done
 fi
 finish
