@@ -16,7 +16,11 @@
 #include <memory>
 
 #include "runtime/slice_abi.h"
+#include "tracer/approach_plan.h"
 #include "tracer/breakpoint.h"
+#include "tracer/isa_string.h"
+#include "tracer/schedule_guard.h"
+#include "tracer/stepper.h"
 #include "tracer/counter_sites.h"
 #include "tracer/page_tracker.h"
 #include "tracer/perf_counter.h"
@@ -31,7 +35,7 @@ namespace hwslice {
 namespace {
 
 using riscv::kSysExit, riscv::kSysExitGroup;
-constexpr int64_t kErestartsys = -512, kErestartnohand = -514;
+constexpr int64_t kErestartsys = -512, kErestartnohand = -514, kErestartRestartblock = -516;
 // The rate assumed at least, in user instructions per second: measured rates
 // include the kernel's work at each stop, and an underestimate makes the
 // timer late (intervals much longer than asked).
@@ -54,8 +58,8 @@ bool runnable(pid_t pid) {
 class IntervalTracer final : public SyscallHooks, public TraceSink {
  public:
   IntervalTracer(const IntervalOptions& o, const std::function<Status(SliceSpec&&)>& on_slice, Tracee& t,
-                 const riscv::Decoder& decoder)
-      : o_(o), on_slice_(on_slice), t_(t), decoder_(decoder), pages_(t), sites_(t) {}
+                 const riscv::Decoder& decoder, bool compressed)
+      : o_(o), on_slice_(on_slice), t_(t), decoder_(decoder), compressed_(compressed), pages_(t), sites_(t) {}
 
   Status init() {
     PerfCounterSpec spec;
@@ -80,6 +84,9 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     HWSLICE_TRY(pages_.init());
     if (spec.user_only) HWSLICE_TRY(calibrate_trap());
     HWSLICE_TRY(sites_.refresh());
+    // With exact user counts, a chosen interval starts at exactly its
+    // position: the fast-forward stops short of it and steps the rest.
+    exact_starts_ = !o_.wanted.empty() && spec.user_only;
     recording_ = wanted(0);
     if (recording_) HWSLICE_TRY(start_interval(0));
     next_boundary_ = recording_ ? o_.interval + (o_.wanted.empty() ? 0 : o_.warmup) : first_start(0);
@@ -107,6 +114,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
 
   // ---- SyscallHooks
   Status before_call(long nr, const std::array<uint64_t, 6>& args, uint64_t pc) override {
+    ++ecall_entries_;
     if (nr == kSysExit || nr == kSysExitGroup) {
       if (auto p = position(); p) summary_.instructions = *p - 1;
       if (!recording_) return ok_status();
@@ -135,7 +143,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
                    static_cast<long long>(ret), static_cast<unsigned long long>(rec.pc),
                    static_cast<unsigned long long>(pos ? *pos : 0));
     }
-    if (ret <= kErestartsys && ret >= kErestartnohand) {
+    if ((ret <= kErestartsys && ret >= kErestartnohand) || ret == kErestartRestartblock) {
       // Interrupted by the tracer's stop and restarted by the kernel: the
       // program runs this ecall again and never sees this result.
       ++restarts_;
@@ -143,6 +151,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     }
     if (!recording_) {
       if (remaps && ret >= 0) HWSLICE_TRY(sites_.refresh());
+      HWSLICE_TRY(near_start(true));
       return true;
     }
     HWSLICE_TRY(pages_.after_call(rec));
@@ -211,7 +220,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
           info.si_pid != 0)
         break;
       if (interrupted && interrupted->load()) break;
-      if (t.stop_requested() || next_boundary_ == UINT64_MAX) {
+      if (t.stop_requested() || next_boundary_ == UINT64_MAX || stepping_) {
         timespec ts{0, 20'000'000};
         (void)sigtimedwait(&chld, nullptr, &ts);
         continue;
@@ -222,9 +231,12 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       const uint64_t left = next_boundary_ > pos ? next_boundary_ - pos : 0;
       // rate_: instructions per second, from the previous stops.
       // Half the estimated time: stops converge on the boundary instead of
-      // overshooting it when the rate estimate is high.
+      // overshooting it when the rate estimate is high. Toward an exact
+      // start, the plan's wait, which cannot pass it (tracer/approach_plan.h).
       double secs = left > 0 ? static_cast<double>(left) / rate_ * 0.5 : 0.0;
       secs = std::clamp(secs, 50e-6, 0.2);
+      const bool to_start = exact_starts_ && !recording_;
+      if (to_start) secs = std::min(std::max(plan_.wait(left), ApproachPlan::kMinWait), 0.2);
       timespec ts{static_cast<time_t>(secs), static_cast<long>((secs - static_cast<double>(static_cast<time_t>(secs))) * 1e9)};
       const int got = sigtimedwait(&chld, nullptr, &ts);
       const bool timed_out = got < 0 && errno == EAGAIN;
@@ -232,6 +244,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
         std::fprintf(stderr, "hwslice: debug: wait %.6fs at %llu: %d (%s)\n", secs, static_cast<unsigned long long>(pos),
                      got, got < 0 ? std::strerror(errno) : "signal");
       if (timed_out) {
+        if (to_start) plan_.observe_latency(secs, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count());
         const bool run = runnable(t.pid());
         if (debug_) std::fprintf(stderr, "hwslice: debug: timer after %.6fs at %llu: %s\n", secs,
                                  static_cast<unsigned long long>(pos), run ? "stop" : "not runnable");
@@ -248,8 +261,10 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
       if (dt >= 1e-3) {
         auto end_pos = position();
-        if (start_pos && end_pos && *end_pos > *start_pos + 1000)
+        if (start_pos && end_pos && *end_pos > *start_pos + 1000) {
           rate_ = std::clamp(0.5 * rate_ + 0.5 * static_cast<double>(*end_pos - *start_pos) / dt, kMinRate, 1e10);
+          plan_.observe(*end_pos - *start_pos, dt);
+        }
       }
     }
     return st;
@@ -273,12 +288,25 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     return UINT64_MAX;
   }
 
+  // Program instructions so far: the counter, less what it counted that
+  // the program did not run (the calibration, ecalls run again), plus what
+  // it did not count (counter reads the tracer performed, ecalls where the
+  // board does not count them), plus the adjustment stepping made.
   Result<uint64_t> position() {
     auto v = counter_->read();
     if (!v) return v.error();
-    const uint64_t fix = pages_.reexecuted_ecalls() + restarts_ + calibration_;
-    const uint64_t counted = *v + counter_credit_;
+    const uint64_t fix = (ecall_counted_ ? pages_.reexecuted_ecalls() : 0) + restarts_ + calibration_;
+    const uint64_t counted = *v + counter_credit_ + (ecall_counted_ ? 0 : ecall_entries_) + adjust_;
     return counted > fix ? counted - fix : 0;
+  }
+
+  // The tracee is at exactly `known` (stepped there): position() says so
+  // from now on.
+  Status rebase(uint64_t known) {
+    auto p = position();
+    if (!p) return p.error();
+    adjust_ += known - *p;  // modulo 2^64: a step back is a wrap-around
+    return ok_status();
   }
 
   // Whether this board counts a trapping ebreak as a retired instruction
@@ -293,6 +321,18 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     if (!after) return after.error();
     calibration_ = *after - *before;  // not program instructions
     trap_counted_ = calibration_ >= 2;
+    // And an ecall (getpid): whether the board counts one (the ISA says a
+    // trapping instruction does not retire; QEMU counts it).
+    auto pid = inject_syscall(t_, RemoteAddr(pages_.code_page()), riscv::kSysGetpid, {});
+    if (!pid) return pid.error().wrap("calibrating the instruction counter");
+    auto with_ecall = counter_->read();
+    if (!with_ecall) return with_ecall.error();
+    const uint64_t ecall = *with_ecall - *after - (trap_counted_ ? 1 : 0);
+    if (ecall > 1)
+      return Error("the user-only instruction counter is not exact: it counted " + std::to_string(*with_ecall - *after) +
+                   " for an ecall and an ebreak");
+    ecall_counted_ = ecall == 1;
+    calibration_ += *with_ecall - *after;
     return ok_status();
   }
 
@@ -405,8 +445,70 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     return ok_status();
   }
 
+  // Close to the chosen interval's start (exact_starts_): step the rest,
+  // up to the next ecall, which the syscall stops take (so that every call
+  // the program makes is seen), or to the start itself. Called at signal
+  // stops and (`at_exit_stop`) syscall-exit stops while not recording.
+  Status near_start(bool at_exit_stop) {
+    if (!exact_starts_ || recording_ || next_boundary_ == UINT64_MAX) return ok_status();
+    auto pos = position();
+    if (!pos) return pos.error();
+    if (*pos >= next_boundary_) {
+      // Passed (a signal handler of the program's ran): the start is the
+      // first stop from here, as without exact starts.
+      stepping_ = false;
+      return ok_status();
+    }
+    if (!stepping_ && next_boundary_ - *pos > plan_.step_distance()) return ok_status();
+    if (at_exit_stop && t_.stop_requested()) return ok_status();  // that stop comes first and steps on
+    stepping_ = true;
+    if (!stepper_) {
+      stepper_ = std::make_unique<Stepper>(t_, decoder_, compressed_);
+      Stepper::Hooks h;
+      h.unpatch = [this](uint64_t addr, uint8_t* data, size_t len) { sites_.unpatch(addr, data, len); };
+      h.foreign_stop = [this](const WaitStatus& st) -> Result<bool> {
+        if (t_.take_requested_stop(st)) return true;
+        if (st.kind() != WaitStatus::Kind::kSignalStop || st.signal() != SIGTRAP) return false;
+        auto regs = t_.regs();
+        if (!regs) return regs.error();
+        const CounterSite* site = sites_.at(regs->pc());
+        if (!site) return false;
+        HWSLICE_TRY(counter_read(*site));
+        return true;
+      };
+      stepper_->set_hooks(std::move(h));
+    }
+    stepper_->set_count(*pos);
+    auto reached = stepper_->run_to_ecall(next_boundary_);
+    if (!reached) return reached.error();
+    HWSLICE_TRY(rebase(stepper_->count()));
+    summary_.stepped += stepper_->count() - *pos;
+    if (!*reached) return ok_status();  // in front of an ecall
+    stepping_ = false;
+    if (stepper_->count() == *pos && at_exit_stop) {
+      // At the start already, in a syscall stop, where nothing can be
+      // injected: a stop of the tracer's comes before the next instruction.
+      return t_.request_stop();
+    }
+    // Exactly at the start (a breakpoint stop).
+    return start_chosen(next_boundary_);
+  }
+
+  // Start of a chosen interval (its warm-up included).
+  Status start_chosen(uint64_t at) {
+    recording_ = true;
+    if (exact_starts_ && at == next_boundary_) ++summary_.exact_starts;
+    HWSLICE_TRY(start_interval(at));
+    next_boundary_ = at + o_.interval + o_.warmup;
+    return ok_status();
+  }
+
   // A stop where an interval may end or start.
   Status at_stop() {
+    if (!recording_ && exact_starts_) {
+      HWSLICE_TRY(near_start(false));
+      if (recording_ || stepping_) return ok_status();
+    }
     auto pos = position();
     if (!pos) return pos.error();
     if (o_.progress) o_.progress(*pos, slices_);
@@ -430,13 +532,9 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       recording_ = false;
       HWSLICE_TRY(pages_.restore_all());
       next_boundary_ = first_start(index + 1);
-      if (next_boundary_ > *pos) return ok_status();
+      if (next_boundary_ > *pos) return near_start(false);
     }
-    // Start of a chosen interval (its warm-up included).
-    recording_ = true;
-    HWSLICE_TRY(start_interval(*pos));
-    next_boundary_ = *pos + o_.interval + o_.warmup;
-    return ok_status();
+    return start_chosen(*pos);
   }
 
   const bool debug_ = std::getenv("HWSLICE_DEBUG") != nullptr;
@@ -444,11 +542,19 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
   const std::function<Status(SliceSpec&&)>& on_slice_;
   Tracee& t_;
   const riscv::Decoder& decoder_;
+  const bool compressed_;
   PageTracker pages_;
   CounterSites sites_;
   uint64_t calibration_ = 0;    // counted by calibrate_trap
   bool trap_counted_ = true;    // a trapping ebreak counts as retired
   uint64_t counter_credit_ = 0; // program counter reads the counter did not see
+  bool ecall_counted_ = true;   // the board counts an ecall as retired
+  uint64_t ecall_entries_ = 0;  // syscall-entry stops (ecalls the program ran)
+  uint64_t adjust_ = 0;         // added by rebase() (modulo 2^64)
+  bool exact_starts_ = false;   // chosen intervals start exactly (near_start)
+  bool stepping_ = false;       // stepping toward a chosen start
+  std::unique_ptr<Stepper> stepper_;
+  ApproachPlan plan_;
   std::unique_ptr<PerfCounter> counter_;
   IntervalSummary summary_;
   SliceSpec spec_;
@@ -482,37 +588,15 @@ Result<IntervalSummary> trace_intervals(const IntervalOptions& options,
     ~Unblock() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
   } unblock{old};
 
-  // On a single core the woken tracer must preempt the program at once, or
-  // its timer stops come as late as the scheduler's time slice (intervals far
-  // longer than asked): the program runs under SCHED_IDLE, which any waking
-  // normal task preempts. That changes only how the CPU is shared, not what
-  // the program does; no privilege is needed to lower a child's policy.
-  sched_param idle{};
-  (void)::sched_setscheduler(tracee->pid(), SCHED_IDLE, &idle);
-  // SCHED_IDLE alone is not enough: a tracer that used up its time slice
-  // (its work at a stop) can lose the CPU at a tick to the program, which
-  // then runs a whole slice before the tracer runs again (seen on vf2: 1.5 M
-  // instructions from a syscall to the program's end with no stop, so a
-  // SimPoint start at 300,000 was never stopped at). Where it is allowed
-  // (root, or an RLIMIT_RTPRIO), the tracer takes the lowest real-time
-  // priority for the trace: the program runs only while the tracer waits.
-  // Elsewhere the tracer keeps its policy. The calling thread's own policy
-  // is restored at the end.
-  struct RealTime {
-    int policy = ::sched_getscheduler(0);
-    sched_param param{};
-    bool raised = false;
-    RealTime() {
-      (void)::sched_getparam(0, &param);
-      sched_param rt{};
-      rt.sched_priority = ::sched_get_priority_min(SCHED_FIFO);
-      raised = policy >= 0 && ::sched_setscheduler(0, SCHED_FIFO, &rt) == 0;
-    }
-    ~RealTime() {
-      if (raised) (void)::sched_setscheduler(0, policy, &param);
-    }
-  } realtime;
-  IntervalTracer it(options, on_slice, *tracee, **decoder);
+  // The woken tracer must stop the program at once, or its timer stops come
+  // as late as the scheduler's time slice (intervals far longer than asked,
+  // a SimPoint start run past): tracer/schedule_guard.h.
+  ScheduleGuard sched(tracee->pid(), false);
+  // c.ebreak needs the C extension (stepping to exact starts).
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  const std::string isa((std::istreambuf_iterator<char>(cpuinfo)), std::istreambuf_iterator<char>());
+  const bool compressed = parse_isa_string(cpuinfo_isa_line(isa)).has("c");
+  IntervalTracer it(options, on_slice, *tracee, **decoder, compressed);
   if (auto s = it.init(); !s) {
     tracee->kill();
     return s.error();
@@ -527,7 +611,7 @@ Result<IntervalSummary> trace_intervals(const IntervalOptions& options,
   HWSLICE_TRY(it.finish_at_exit());
   IntervalSummary s = it.summary();
   s.exit = *r;
-  s.realtime = realtime.raised;
+  s.realtime = sched.realtime();
   return s;
 }
 

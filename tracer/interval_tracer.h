@@ -76,6 +76,8 @@ struct IntervalSummary {
   uint64_t counter_reads = 0;  // rdtime/rdcycle/rdinstret the program ran (tracer/counter_sites.h)
   std::string counter;        // "user", "all" or "none"
   bool realtime = false;      // the tracer ran at real-time priority (trace_intervals)
+  uint64_t exact_starts = 0;  // chosen intervals started at exactly their position
+  uint64_t stepped = 0;       // instructions stepped to reach them
 };
 
 // `on_slice` receives each interval as soon as it ends; an Error from it stops

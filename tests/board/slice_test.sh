@@ -10,8 +10,9 @@
 #    instructions;
 #  - slicing leaves the program's output and exit status unchanged;
 #  - every rdtime the program ran is a replayed counter read of some slice;
-#  - a SimPoint selection slices only the chosen intervals, and an interval
-#    past the end is a clear error that leaves no file behind;
+#  - a SimPoint selection slices only the chosen intervals, on k1 starting
+#    at exactly index x length (on vf2 at the first stop at or after it),
+#    and an interval past the end is a clear error that leaves no file behind;
 #  - every slice also runs under qemu-riscv64 user mode on the host and
 #    reaches the same end state (registers, digest, output).
 source "$(dirname "$0")/lib.sh" "$@"
@@ -155,6 +156,19 @@ assert_eq "simpoints: slice exit status" 0 "$(cat "$out_dir/sp.rc")"
 assert_eq "simpoints: two slices, weights 0.75 and 0.25" "0.75 0.25" \
   "$(json 'import json,sys; print(" ".join(str(s["weight"]) for s in json.load(open(sys.argv[1]))["slices"]))' "$out_dir/sp/smanifest.json")"
 assert_eq "simpoints: verify" 0 "$(cat "$out_dir/sp.verify.rc")"
+sp_starts=$(json 'import json,sys; print(" ".join(str(s["start"]) for s in json.load(open(sys.argv[1]))["slices"]))' "$out_dir/sp/smanifest.json")
+if [[ $profile == k1 ]]; then
+  # Exact user counts: each chosen interval starts at exactly index x length
+  # (page mode's counted run to near it, then stepping: IntervalTracer's
+  # near_start).
+  assert_eq "simpoints: slices start at exactly 1 x 300000 and 3 x 300000" "300000 900000" "$sp_starts"
+  assert_contains "simpoints: both starts reported exact" "2 of 2 chosen intervals started at exactly their position" "$(cat "$out_dir/sp.out")"
+else
+  # Counts include the kernel: a start is the first stop at or after it.
+  assert_eq "simpoints (vf2): starts at or after 300000 and 900000" "yes" \
+    "$(read -r a b <<<"$sp_starts"; [[ $a -ge 300000 && $b -ge 900000 ]] && echo yes || echo "no: $sp_starts")"
+  assert_contains "simpoints (vf2): starts reported as not exact" "0 of 2 chosen intervals started at exactly their position" "$(cat "$out_dir/sp.out")"
+fi
 assert_eq "simpoint past the end: exit status" 1 "$(cat "$out_dir/far.rc")"
 assert_contains "simpoint past the end: one clear error" "hwslice: error: SimPoint interval 900 starts at instruction 270000000, past the program's end" "$(cat "$out_dir/far.err")"
 assert_eq "simpoint past the end: no file left" 0 "$(cat "$out_dir/far.files")"
