@@ -151,13 +151,8 @@ int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
   auto counter = PerfCounter::open(t.pid(), spec);  // absent without Sscofpmf
   CounterAbility ability;
   ability.user_exact = static_cast<bool>(counter);
-  if (ability.user_exact) {
-    PerfCounterSpec sampling = spec;
-    sampling.start_enabled = false;
-    sampling.sample_period = 1ull << 40;
-    sampling.overflow_signal = FastForward::kOverflowSignal;
-    ability.overflow_opens = static_cast<bool>(PerfCounter::open(t.pid(), sampling));
-  }
+  if (ability.user_exact)
+    ability.overflow_opens = static_cast<bool>(PerfCounter::open(t.pid(), FastForward::overflow_probe_spec()));
   auto mode = resolve(*asked, ability);
   if (!mode) {
     print_error(mode.error().message());
@@ -169,6 +164,7 @@ int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
     FastForward::Options fo;
     fo.overflow = *mode == PositionMode::kOverflow;
     fo.require_overflow = *asked == PositionMode::kOverflow;
+    fo.overflow_opens = ability.overflow_opens;
     auto made = FastForward::create(t, fo);
     if (!made) {
       print_error(made.error().message());
@@ -183,11 +179,23 @@ int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
   Stepper stepper(t, **decoder, compressed, *mode == PositionMode::kSingle ? Stepper::Mode::kSingle : Stepper::Mode::kBlock);
   // A late timer stop or overflow signal of the fast-forward's is its own.
   auto own = [&ff](const WaitStatus& st) -> Result<bool> { return ff ? ff->own_stop(st) : Result<bool>(false); };
-  if (ff) stepper.set_hooks(Stepper::Hooks{own, {}});
+  if (ff) {
+    // With the fast-forward's exact count the tail is stepped in counted
+    // hops (tracer/stepper.h).
+    Stepper::Hooks hooks;
+    hooks.foreign_stop = own;
+    hooks.counted = [&ff]() { return ff->position(); };
+    hooks.trap_counted = ff->trap_counted();
+    stepper.set_hooks(std::move(hooks));
+  }
   std::vector<uint64_t> at = o.at;
   std::sort(at.begin(), at.end());
   for (uint64_t k : at) {
     uint64_t approached = stepper.count();
+    // What the approach to this position did (none for a position given
+    // twice: the program is there already).
+    FastForward::Stats approach;
+    const uint64_t hops_before = stepper.hops();
     if (ff && k > stepper.count()) {
       if (auto st = ff->approach(k); !st) {
         print_error(st.error().message());
@@ -199,6 +207,7 @@ int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
         return 1;
       }
       approached = *pos;
+      approach = ff->stats();
       stepper.set_count(approached);
     }
     if (auto st = stepper.run_to(k); !st) {
@@ -217,22 +226,26 @@ int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
     }
     RegsRecord& rec = *captured;
     rec.icount = k;
-    rec.mode = recorded_name(*mode, ff && ff->stats().by_overflow);
+    rec.mode = recorded_name(*mode, approach.by_overflow);
     rec.exact = stepper.exact();
     sink.on_record(rec);
     print_regs(rec);
     if (ff) {
-      const FastForward::Stats& s = ff->stats();
+      const FastForward::Stats& s = approach;
       const std::string detail = "timer_stops=" + std::to_string(s.timer_stops) + " syscall_stops=" +
                                  std::to_string(s.syscall_stops) + " overflow_stops=" +
                                  std::to_string(s.overflow_stops) + " restarts=" + std::to_string(s.restarts) +
                                  " approached=" + std::to_string(approached) + " stepped=" +
-                                 std::to_string(k - approached) + " position=" + std::to_string(k);
+                                 std::to_string(k - approached) + " hops=" +
+                                 std::to_string(stepper.hops() - hops_before) + " position=" + std::to_string(k);
       sink.on_record(NoteRecord{"position_approach", rec.pc, k - approached, detail});
-      std::fprintf(stderr, "  fast-forward to %llu (%llu timer, %llu syscall, %llu overflow stops), %llu stepped\n",
+      std::fprintf(stderr,
+                   "  fast-forward to %llu (%llu timer, %llu syscall, %llu overflow stops), %llu stepped (%llu counted "
+                   "hops)\n",
                    static_cast<unsigned long long>(approached), static_cast<unsigned long long>(s.timer_stops),
                    static_cast<unsigned long long>(s.syscall_stops), static_cast<unsigned long long>(s.overflow_stops),
-                   static_cast<unsigned long long>(k - approached));
+                   static_cast<unsigned long long>(k - approached),
+                   static_cast<unsigned long long>(stepper.hops() - hops_before));
     } else if (counter) {
       auto v = counter->read();
       if (v) {

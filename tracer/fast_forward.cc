@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "tracer/counter_calibration.h"
 #include "tracer/riscv_isa.h"
 #include "tracer/schedule_guard.h"
 #include "tracer/syscall_injector.h"
@@ -57,43 +58,38 @@ Result<std::unique_ptr<FastForward>> FastForward::create(Tracee& tracee, const O
   if (options.overflow) {
     // Whether sampling opens at all (EOPNOTSUPP without an overflow
     // interrupt); the real arming comes with each approach.
-    PerfCounterSpec s;
-    s.user_only = true;
-    s.sample_period = 1ull << 40;
-    s.overflow_signal = kOverflowSignal;
-    auto probe = PerfCounter::open(tracee.pid(), s);
-    ff->overflow_ok_ = static_cast<bool>(probe);
-    if (!probe && options.require_overflow)
-      return probe.error().wrap("--position-mode overflow needs counter-overflow signals");
+    Status opens = ok_status();
+    if (options.overflow_opens) {
+      if (!*options.overflow_opens) opens = Error("a sampling counter with a signal does not open on this board");
+    } else {
+      auto probe = PerfCounter::open(tracee.pid(), overflow_probe_spec());
+      if (!probe) opens = probe.error();
+    }
+    ff->overflow_ok_ = static_cast<bool>(opens);
+    if (!opens && options.require_overflow)
+      return opens.error().wrap("--position-mode overflow needs counter-overflow signals");
   }
   HWSLICE_TRY(ff->calibrate());
   HWSLICE_TRY(ff->rebase(start));
   return ff;
 }
 
+PerfCounterSpec FastForward::overflow_probe_spec() {
+  PerfCounterSpec s;
+  s.user_only = true;
+  s.sample_period = 1ull << 40;
+  s.overflow_signal = kOverflowSignal;
+  return s;
+}
+
 Status FastForward::calibrate() {
-  // A nop and an ebreak, then a getpid ecall and an ebreak, in the tracee at
-  // its pc (code and registers are put back): what the counter adds for each
-  // says whether it counts a trapping ebreak and an ecall.
+  // At the pc (code and registers are put back): tracer/counter_calibration.h.
   auto regs = tracee_.regs();
   if (!regs) return regs.error();
-  const RemoteAddr at(regs->pc());
-  auto c0 = counter_.read();
-  if (!c0) return c0.error();
-  auto nop = inject_instruction(tracee_, at, riscv::kNop, 0);
-  if (!nop) return nop.error().wrap("calibrating the instruction counter");
-  auto c1 = counter_.read();
-  if (!c1) return c1.error();
-  auto pid = inject_syscall(tracee_, at, riscv::kSysGetpid, {});
-  if (!pid) return pid.error().wrap("calibrating the instruction counter");
-  auto c2 = counter_.read();
-  if (!c2) return c2.error();
-  const uint64_t with_nop = *c1 - *c0, with_ecall = *c2 - *c1;
-  const uint64_t ebreak = with_nop - 1;
-  if (with_nop < 1 || ebreak > 1 || with_ecall < ebreak || with_ecall - ebreak > 1)
-    return Error("the user-only instruction counter is not exact: it counted " + std::to_string(with_nop) +
-                 " for a nop and an ebreak, " + std::to_string(with_ecall) + " for an ecall and an ebreak");
-  ecall_counted_ = with_ecall - ebreak == 1;
+  auto c = calibrate_user_counter(tracee_, counter_, RemoteAddr(regs->pc()));
+  if (!c) return c.error();
+  ecall_counted_ = c->ecall_counted;
+  trap_counted_ = c->trap_counted;
   return ok_status();
 }
 

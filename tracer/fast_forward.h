@@ -48,6 +48,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -67,12 +68,20 @@ class FastForward {
   struct Options {
     bool overflow = false;          // arm overflow signals where they open
     bool require_overflow = false;  // an approach without one is an Error
+    // Whether a sampling counter with a signal opens on this tracee, where
+    // the caller has asked already (trace --at resolves the mode with it);
+    // unset: create() opens one to see.
+    std::optional<bool> overflow_opens;
   };
   // What the last approach() used and saw.
   struct Stats {
     uint64_t timer_stops = 0, syscall_stops = 0, overflow_stops = 0, restarts = 0;
     bool by_overflow = false;  // an overflow stop ended the approach
   };
+
+  // The counter whose opening says whether overflow signals can be asked
+  // for (a user-only sampling counter that never overflows in practice).
+  static PerfCounterSpec overflow_probe_spec();
 
   static Result<std::unique_ptr<FastForward>> create(Tracee& tracee, const Options& options, uint64_t start = 0);
 
@@ -86,6 +95,7 @@ class FastForward {
   bool overflow_open() const { return overflow_ok_; }
   bool overflow_seen() const { return overflow_seen_; }
   bool ecall_counted() const { return ecall_counted_; }
+  bool trap_counted() const { return trap_counted_; }
 
  private:
   FastForward(Tracee& tracee, PerfCounter counter, const Options& options)
@@ -112,6 +122,7 @@ class FastForward {
   bool overflow_seen_ = false;    // an overflow signal arrived in this run
   uint64_t skid_ = 0;             // largest overflow skid seen
   bool ecall_counted_ = true;
+  bool trap_counted_ = true;
   uint64_t base_raw_ = 0, base_pos_ = 0;  // counter reading at a known position
   uint64_t ecalls_ = 0, restarts_ = 0;    // since the base
   // The last syscall's exit asked for a restart: the pc of its ecall.

@@ -18,6 +18,7 @@
 #include "runtime/slice_abi.h"
 #include "tracer/approach_plan.h"
 #include "tracer/breakpoint.h"
+#include "tracer/counter_calibration.h"
 #include "tracer/isa_string.h"
 #include "tracer/schedule_guard.h"
 #include "tracer/stepper.h"
@@ -309,30 +310,14 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     return ok_status();
   }
 
-  // Whether this board counts a trapping ebreak as a retired instruction
-  // (the ISA says it does not retire; QEMU counts it): run one nop and an
-  // ebreak on the tracer's code page with the counter on.
+  // What the board's counter counts besides the program's instructions
+  // (tracer/counter_calibration.h), measured on the tracer's code page.
   Status calibrate_trap() {
-    auto before = counter_->read();
-    if (!before) return before.error();
-    auto r = inject_instruction(t_, RemoteAddr(pages_.code_page()), riscv::kNop, 0);
-    if (!r) return r.error().wrap("calibrating the instruction counter");
-    auto after = counter_->read();
-    if (!after) return after.error();
-    calibration_ = *after - *before;  // not program instructions
-    trap_counted_ = calibration_ >= 2;
-    // And an ecall (getpid): whether the board counts one (the ISA says a
-    // trapping instruction does not retire; QEMU counts it).
-    auto pid = inject_syscall(t_, RemoteAddr(pages_.code_page()), riscv::kSysGetpid, {});
-    if (!pid) return pid.error().wrap("calibrating the instruction counter");
-    auto with_ecall = counter_->read();
-    if (!with_ecall) return with_ecall.error();
-    const uint64_t ecall = *with_ecall - *after - (trap_counted_ ? 1 : 0);
-    if (ecall > 1)
-      return Error("the user-only instruction counter is not exact: it counted " + std::to_string(*with_ecall - *after) +
-                   " for an ecall and an ebreak");
-    ecall_counted_ = ecall == 1;
-    calibration_ += *with_ecall - *after;
+    auto c = calibrate_user_counter(t_, *counter_, RemoteAddr(pages_.code_page()));
+    if (!c) return c.error();
+    calibration_ = c->counted;  // not program instructions
+    trap_counted_ = c->trap_counted;
+    ecall_counted_ = c->ecall_counted;
     return ok_status();
   }
 
@@ -476,6 +461,9 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
         HWSLICE_TRY(counter_read(*site));
         return true;
       };
+      // The exact count makes the stepping counted hops (tracer/stepper.h).
+      h.counted = [this]() { return position(); };
+      h.trap_counted = trap_counted_;
       stepper_->set_hooks(std::move(h));
     }
     stepper_->set_count(*pos);

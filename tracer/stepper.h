@@ -24,16 +24,30 @@
 //    foreign_stop hook first, and a stop it takes is neither delivered nor
 //    makes the position inexact.
 //  - Program exit during a step is an Error saying at which count it ended.
+//
+// Counted hops: where the owner has an exact user-only instruction count
+// (Hooks::counted: the k1 profile's counter, with the owner's corrections),
+// block stepping lets the CPU run whole regions of code itself. From the pc
+// it plans breakpoints that every path reaches within the instructions left
+// (the region's loops, indirect jumps, ecalls and LR/SC sequences are
+// stops; a path longer than the distance left gets one at exactly that
+// distance), runs to the first one hit and reads the count to learn where
+// it is. A loop iteration then costs one stop instead of one per basic
+// block. Plans are cached by pc with the decoded blocks. A hop that ran
+// more than its plan allows is an Error (the count is wrong), never a
+// wrong position.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "tracer/breakpoint.h"
+#include "tracer/hop_plan.h"
 #include "tracer/result.h"
 #include "tracer/riscv_decoder.h"
 #include "tracer/tracee.h"
@@ -61,6 +75,12 @@ class Stepper {
     // Gives a copy of the tracee's code [addr, addr + len) its original bytes
     // where the owner has breakpoints of its own.
     std::function<void(uint64_t addr, uint8_t* data, size_t len)> unpatch;
+    // The program's exact position by the owner's user-only counter (any
+    // base: only differences are used), where it has one; set, it enables
+    // counted hops. It must stay exact across the owner's own stops
+    // (counter reads it performs for the program).
+    std::function<Result<uint64_t>()> counted;
+    bool trap_counted = true;  // that count includes each breakpoint trap
   };
   void set_hooks(Hooks hooks) { hooks_ = std::move(hooks); }
   // The tracee is at this position now; count() continues from it.
@@ -84,21 +104,23 @@ class Stepper {
   // instruction counter does not see them).
   uint64_t emulated() const { return emulated_; }
   bool exact() const { return exact_; }
+  // Counted hops run, and the instructions they covered.
+  uint64_t hops() const { return hops_; }
+  uint64_t hopped() const { return hopped_; }
 
  private:
   // The straight-line run from a pc: the addresses of its instructions and
   // the instruction that ends it (a control transfer, ecall, lr, ...; length
   // 0 where the scan ran out of bytes or found none).
-  struct Block {
-    std::vector<uint64_t> addrs;
-    uint64_t end = 0;  // address after the last of addrs
-    riscv::Instruction last;
-  };
+  using Block = CodeBlock;
   // What one run() keeps between stops: blocks decoded (code that cannot
   // change: not in a writable mapping, and no ecall since), breakpoints
   // left at block ends (removed when run() returns).
   struct Session {
     std::unordered_map<uint64_t, Block> blocks;
+    // Hop plans by start pc (valid for any distance at least their
+    // longest), kept as long as the blocks.
+    std::unordered_map<uint64_t, HopPlan> hops;
     std::map<uint64_t, ScopedBreakpoint> bps;
     std::vector<std::pair<uint64_t, uint64_t>> writable_code;
     Status load_writable_code(pid_t pid);
@@ -108,6 +130,12 @@ class Stepper {
   // Continues to the breakpoint(s) at `stops` and returns the pc reached:
   // one of them, or another breakpoint of the session's on the way.
   Result<uint64_t> run_until(const std::vector<uint64_t>& stops);
+  // A hop plan from `pc` for at most `budget` instructions; nullopt where
+  // none can be made (the pc is an ecall, jalr, ... itself, or the code is
+  // writable).
+  Result<std::optional<HopPlan>> plan_hop(uint64_t pc, uint64_t budget);
+  // One counted hop toward `target`; false where no plan could be made.
+  Result<bool> hop(uint64_t pc, uint64_t target);
   Status read_code(uint64_t pc, std::vector<uint8_t>& out);
   Result<bool> run(uint64_t target, bool stop_at_ecall);
   Status emulate(const riscv::Instruction& insn, riscv::IntRegisters regs);
@@ -122,6 +150,10 @@ class Stepper {
   uint64_t count_ = 0;
   uint64_t traps_ = 0;
   uint64_t emulated_ = 0;
+  uint64_t hops_ = 0, hopped_ = 0;
+  // Hooks::counted at this stop, read by the last hop (reset whenever the
+  // tracee runs).
+  std::optional<uint64_t> counted_here_;
   bool exact_ = true;
 };
 

@@ -11,8 +11,10 @@
 #  - Single stepping (a second, differently built stepping path) reaches the
 #    same registers at K = 12345.
 #  - The default mode (auto): on k1 a counted fast-forward then stepping
-#    ("count+step": the virtual board delivers no overflow interrupt), on vf2
-#    block stepping; it reaches the block run's registers at every K.
+#    ("count+step": the virtual board delivers no overflow interrupt) in
+#    counted hops, on vf2 block stepping; it reaches the block run's
+#    registers at every K.
+#  - A position given twice is reached once, with the same registers.
 #  - Forced modes the board cannot do fail with one clear line: vf2 refuses
 #    count and overflow (exit 2); on k1 overflow opens but no overflow signal
 #    arrives, which is reported (exit 1) instead of a silent fallback.
@@ -37,6 +39,7 @@ vboard --pkg xz-utils --timeout 2400 --out "$out_dir" -- sh -c "
   hwslice trace --no-aslr --position-mode block $positions -o /out/block.jsonl -- compute > /out/traced.out 2> /out/block.err; echo \$? > /out/traced.rc
   hwslice trace --no-aslr $positions -o /out/auto.jsonl -- compute > /out/auto.out 2> /out/auto.err; echo \$? > /out/auto.rc
   hwslice trace --no-aslr --position-mode single --at 12345 -o /out/single.jsonl -- compute > /dev/null 2>&1; echo \$? > /out/single.rc
+  hwslice trace --no-aslr --at 1000000 --at 1000000 -o /out/twice.jsonl -- compute > /dev/null 2>&1; echo \$? > /out/twice.rc
   hwslice trace --position-mode count --at 5 -- compute > /dev/null 2> /out/count.err; echo \$? > /out/count.rc
   hwslice trace --position-mode overflow --at 10000007 -- compute > /dev/null 2> /out/overflow.err; echo \$? > /out/overflow.rc
 "
@@ -82,14 +85,15 @@ for line in open(sys.argv[1]):
         print(v["position"], counter - int(v["breakpoint_traps"]) + int(v["emulated"]))
 PY
 }
-# "K approached stepped" per position_approach note (the counted modes).
+# "K approached stepped hops timer_stops" per position_approach note (the
+# counted modes).
 approaches() { board/sdk run python3 - "$1" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
     if r["type"] == "note" and r["kind"] == "position_approach":
         v = dict(kv.split("=") for kv in r["detail"].split())
-        print(v["position"], v["approached"], v["stepped"])
+        print(v["position"], v["approached"], v["stepped"], v["hops"], v["timer_stops"])
 PY
 }
 
@@ -106,6 +110,11 @@ for k in $ks; do
   assert_eq "xz (dynamic): default mode's pc = block stepping's at $k" "$(pc_at "$out_dir/xz.jsonl" $k)" "$(pc_at "$out_dir/xz-auto.jsonl" $k)"
 done
 assert_eq "block stepping = single stepping at 12345" "$(state_at "$out_dir/block.jsonl" 12345)" "$(state_at "$out_dir/single.jsonl" 12345)"
+# --at K --at K: two position records, both block stepping's registers.
+assert_eq "--at K --at K: exit status" 0 "$(cat "$out_dir/twice.rc")"
+twice=$(state_at "$out_dir/twice.jsonl" 1000000)
+assert_eq "--at K --at K: two position records" 2 "$(wc -l <<<"$twice")"
+assert_eq "--at K --at K: both = block stepping's registers" "$(state_at "$out_dir/block.jsonl" 1000000)" "$(sort -u <<<"$twice")"
 
 if [[ $profile == k1 ]]; then
   for f in block xz bb; do
@@ -117,8 +126,20 @@ if [[ $profile == k1 ]]; then
   # The counted approach must have done the work: at 10^7 + 7 at most one
   # step distance (tracer/approach_plan.h) is left to step.
   far=$(approaches "$out_dir/auto.jsonl" | grep '^10000007 ')
-  stepped=${far##* }
+  read -r _ _ stepped hops _ <<<"$far"
   [[ -n $stepped && $stepped -le 1000000 ]]; assert_eq "compute: 10^7+7 reached by fast-forward, at most 10^6 stepped (got: $far)" 0 "$?"
+  # The stepped stretch goes in counted hops (tracer/hop_plan.h), several
+  # instructions each: at least 4 on average (compute's loop gives about 40).
+  [[ -n $hops && $hops -gt 0 && $((hops * 4)) -le $stepped ]]
+  assert_eq "compute: the stepped stretch went in counted hops of 4+ instructions (got: $far)" 0 "$?"
+  for f in xz-auto bb-auto; do
+    far=$(approaches "$out_dir/$f.jsonl" | grep '^10000007 ')
+    read -r _ _ stepped hops _ <<<"$far"
+    [[ -n $hops && $hops -gt 0 && $hops -lt $stepped ]]; assert_eq "$f: counted hops at 10^7+7 (got: $far)" 0 "$?"
+  done
+  # A position given twice is reached once: the second note reports no
+  # approach of its own.
+  assert_eq "--at K --at K: the second position's note" "1000000 1000000 0 0 0" "$(approaches "$out_dir/twice.jsonl" | sed -n 2p)"
   assert_eq "forced overflow mode without an overflow signal: exit status" 1 "$(cat "$out_dir/overflow.rc")"
   assert_contains "forced overflow mode without an overflow signal: message" \
     "hwslice: error: --position-mode overflow: no counter-overflow signal arrived" "$(cat "$out_dir/overflow.err")"
