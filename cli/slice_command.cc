@@ -210,9 +210,9 @@ int run_slice_command(const SliceOptions& o) {
                   static_cast<unsigned long long>(result->timer_stops));
     if (!io.wanted.empty() && o.mode != "step")
       std::printf("%llu of %zu chosen intervals started at exactly their position (%llu instructions stepped to "
-                  "reach them)%s\n",
+                  "reach them, in %llu counted hops)%s\n",
                   static_cast<unsigned long long>(result->exact_starts), manifest.slices.size(),
-                  static_cast<unsigned long long>(result->stepped),
+                  static_cast<unsigned long long>(result->stepped), static_cast<unsigned long long>(result->hops),
                   result->exact ? "" : "; without user-only counting a start is the first stop at or after it");
     if (result->counter_reads)
       std::printf("%llu counter reads (rdtime/rdcycle/rdinstret) recorded for replay\n",

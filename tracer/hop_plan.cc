@@ -21,6 +21,7 @@ Result<std::optional<HopPlan>> plan_hop(uint64_t pc, uint64_t budget,
     uint64_t to_pc;
     int to = -1;  // -1: not explored
     bool back = false;
+    bool dead = false;  // no code there
   };
   struct Node {
     const CodeBlock* b;
@@ -29,15 +30,20 @@ Result<std::optional<HopPlan>> plan_hop(uint64_t pc, uint64_t budget,
   std::vector<Node> nodes;
   std::unordered_map<uint64_t, int> index;
   bool writable = false;
+  // The node of the block at `at`: -1 not explored (the limit), -2 no code
+  // there (the CPU would fault: no stop needed).
   auto add = [&](uint64_t at) -> Result<int> {
     if (auto it = index.find(at); it != index.end()) return it->second;
-    if (nodes.size() >= kHopBlocks) return -1;
     auto b = block_at(at);
-    if (!b) return b.error();
+    if (!b) {
+      if (nodes.empty()) return b.error();  // the pc's own
+      return -2;
+    }
     if (*b == nullptr) {  // code that may change
       writable = true;
       return -1;
     }
+    if (nodes.size() >= kHopBlocks) return -1;
     Node n{*b, {}};
     const riscv::Instruction& last = n.b->last;
     if (!ends_hop(last)) {
@@ -70,6 +76,7 @@ Result<std::optional<HopPlan>> plan_hop(uint64_t pc, uint64_t budget,
       if (!v) return v.error();
       if (writable) return std::optional<HopPlan>();
       nodes[from].edges[e].to = *v;
+      if (*v == -2) nodes[from].edges[e].dead = true;
       if (*v < 0) continue;
       state.resize(nodes.size(), 0);
       if (state[*v] == 1) nodes[from].edges[e].back = true;
@@ -125,10 +132,14 @@ Result<std::optional<HopPlan>> plan_hop(uint64_t pc, uint64_t budget,
       continue;
     }
     if (ends) {
-      stop(b.end, d + n);  // before the instruction the tracer must see
+      if (b.last.length != 0) stop(b.end, d + n);  // before the instruction the tracer must see
+      // No instruction at its end (bytes that decode as none, or the scan
+      // ran out): before its last one; the CPU faults on the former anyway.
+      else if (n > 0 && b.addrs.back() != pc) stop(b.addrs.back(), d + n - 1);
       continue;
     }
     for (const Edge& e : nodes[u].edges) {
+      if (e.dead) continue;
       if (e.to >= 0 && !e.back) {
         depth[e.to] = std::max<int64_t>(depth[e.to], static_cast<int64_t>(d + run));
         continue;

@@ -10,7 +10,9 @@
 // and direct jumps, explored depth-first up to kHopBlocks. A stop (a
 // breakpoint: the tracee stops before the instruction there runs) is put:
 //  - at an instruction that ends a block other than by a branch or jump
-//    (ecall, jalr, lr/sc, ebreak, no instruction): the stepper runs those;
+//    (ecall, jalr, lr/sc, ebreak): the stepper runs those; where the block
+//    ends in bytes that are no instruction (or its scan ran out), at its
+//    last instruction;
 //  - at the start of a block not explored;
 //  - at the head of every loop (an edge back to a block on the search's
 //    path): without it the tracee could go round for ever;
@@ -21,8 +23,11 @@
 // would be moves to the instruction before it on its path.
 //
 // Contract: pure (host-tested); `block_at` returns the block starting at an
-// address, or nullptr for code that may change (a writable mapping), which
-// makes the whole plan nullopt. nullopt too where the pc's own instruction
+// address, nullptr for code that may change (a writable mapping), which
+// makes the whole plan nullopt, or an Error where there is no code (not
+// executable, not readable): a path there ends without a stop, since the
+// CPU faults before it runs anything there (for the pc itself the Error is
+// the plan's). nullopt too where the pc's own instruction
 // is a control transfer or ends the region (the stepper performs those:
 // a loop's hop ends at its bottom branch, the stepper performs the branch,
 // and the next hop starts at the loop's head), or the code jumps to itself. A plan's

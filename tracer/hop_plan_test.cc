@@ -25,6 +25,10 @@ class Code {
     blocks_[start] = b;
     return *this;
   }
+  Code& no_instruction_at_end(uint64_t start) {
+    blocks_[start].last.length = 0;
+    return *this;
+  }
   Code& writable(uint64_t start) {
     writable_.insert(start);
     return *this;
@@ -189,15 +193,42 @@ TEST(HopPlanTest, ExplorationStopsAtTheBlockLimit) {
   HopPlan p = must(c.plan(0x10000, 1'000'000));
   EXPECT_EQ(p.stops, std::vector<uint64_t>({0x10000 + 0x100 * kHopBlocks}));
   EXPECT_EQ(p.longest, 2 * kHopBlocks);
-  EXPECT_EQ(static_cast<size_t>(c.lookups), kHopBlocks);
+  // The one past the limit is looked up (no stop where there is no code).
+  EXPECT_EQ(static_cast<size_t>(c.lookups), kHopBlocks + 1);
 }
 
-TEST(HopPlanTest, MissingCodeIsAnError) {
+TEST(HopPlanTest, NoCodeAtThePcIsAnError) {
   Code c;
-  c.block(0x1000, 2, Flow::kJump, 0x9000);
   auto p = c.plan(0x1000, 100);
   ASSERT_FALSE(p);
-  EXPECT_EQ(p.error().message(), "no code at 36864");
+  EXPECT_EQ(p.error().message(), "no code at 4096");
+}
+
+TEST(HopPlanTest, APathIntoNoCodeNeedsNoStop) {
+  // 0x1000: 2 + beq -> 0x9000 (no code: the CPU would fault there), falls
+  // to 0x100c: 1 + ecall.
+  Code c;
+  c.block(0x1000, 2, Flow::kBranch, 0x9000).block(0x100c, 1, Flow::kSyscall);
+  HopPlan p = must(c.plan(0x1000, 100));
+  EXPECT_EQ(p.stops, std::vector<uint64_t>({0x1010}));
+  EXPECT_EQ(p.longest, 4u);
+  // Only a jump into no code: no stop at all, no plan.
+  Code d;
+  d.block(0x1000, 2, Flow::kJump, 0x9000);
+  auto q = d.plan(0x1000, 100);
+  ASSERT_TRUE(q);
+  EXPECT_FALSE(*q);
+}
+
+TEST(HopPlanTest, BytesThatAreNoInstructionStopBeforeTheLastOne) {
+  // 0x1000: 3 instructions, then bytes that decode as none (length 0): the
+  // stop is the third instruction, not the bytes.
+  Code c;
+  c.block(0x1000, 3, Flow::kNext);
+  c.no_instruction_at_end(0x1000);
+  HopPlan p = must(c.plan(0x1000, 100));
+  EXPECT_EQ(p.stops, std::vector<uint64_t>({0x1008}));
+  EXPECT_EQ(p.longest, 2u);
 }
 
 }  // namespace

@@ -467,10 +467,12 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       stepper_->set_hooks(std::move(h));
     }
     stepper_->set_count(*pos);
+    const uint64_t hops = stepper_->hops();
     auto reached = stepper_->run_to_ecall(next_boundary_);
     if (!reached) return reached.error();
     HWSLICE_TRY(rebase(stepper_->count()));
     summary_.stepped += stepper_->count() - *pos;
+    summary_.hops += stepper_->hops() - hops;
     if (!*reached) return ok_status();  // in front of an ecall
     stepping_ = false;
     if (stepper_->count() == *pos && at_exit_stop) {

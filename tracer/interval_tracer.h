@@ -78,6 +78,7 @@ struct IntervalSummary {
   bool realtime = false;      // the tracer ran at real-time priority (trace_intervals)
   uint64_t exact_starts = 0;  // chosen intervals started at exactly their position
   uint64_t stepped = 0;       // instructions stepped to reach them
+  uint64_t hops = 0;          // counted hops that stepping took (tracer/stepper.h)
 };
 
 // `on_slice` receives each interval as soon as it ends; an Error from it stops

@@ -23,11 +23,20 @@ constexpr unsigned kMaxLrScInstructions = 16;
 
 Status Stepper::Session::load_writable_code(pid_t pid) {
   writable_code.clear();
+  code.clear();
   auto maps = read_maps(pid);
   if (!maps) return maps.error();
-  for (const Mapping& m : *maps)
+  for (const Mapping& m : *maps) {
     if (m.exec && m.write) writable_code.emplace_back(m.start, m.end);
+    if (m.exec) code.emplace_back(m.start, m.end);
+  }
   return ok_status();
+}
+
+bool Stepper::Session::executable(uint64_t addr) const {
+  for (const auto& [lo, hi] : code)
+    if (addr >= lo && addr < hi) return true;
+  return false;
 }
 
 bool Stepper::Session::cacheable(uint64_t start, uint64_t end) const {
@@ -183,17 +192,25 @@ Status Stepper::step() {
 }
 
 Result<std::optional<HopPlan>> Stepper::plan_hop(uint64_t pc, uint64_t budget) {
-  bool writable = false;
+  // Only executable mappings are code: the CPU faults (a signal stop)
+  // before it runs anything elsewhere, and a breakpoint written into data
+  // the program reads (a read-only mapping beside the code) would change
+  // what it computes.
   auto lookup = [&](uint64_t at) -> Result<const CodeBlock*> {
+    if (!session_->executable(at)) return Error("no code at " + to_hex(at));
     auto b = block_at(at);
     if (!b) return b.error();
-    if (*b == &scratch_) {  // not cached: code that can change
-      writable = true;
-      return static_cast<const CodeBlock*>(nullptr);
-    }
+    if (*b == &scratch_) return static_cast<const CodeBlock*>(nullptr);  // not cached: code that can change
     return *b;
   };
-  return hwslice::plan_hop(pc, budget, lookup);
+  auto plan = hwslice::plan_hop(pc, budget, lookup);
+  if (!plan || !*plan) return plan;
+  // A block decoded across the end of its mapping: no stops beyond it.
+  std::vector<uint64_t>& stops = (*plan)->stops;
+  stops.erase(std::remove_if(stops.begin(), stops.end(), [&](uint64_t at) { return !session_->executable(at); }),
+              stops.end());
+  if (stops.empty()) return std::optional<HopPlan>();
+  return plan;
 }
 
 Result<bool> Stepper::hop(uint64_t pc, uint64_t target) {

@@ -123,8 +123,10 @@ class Stepper {
     std::unordered_map<uint64_t, HopPlan> hops;
     std::map<uint64_t, ScopedBreakpoint> bps;
     std::vector<std::pair<uint64_t, uint64_t>> writable_code;
+    std::vector<std::pair<uint64_t, uint64_t>> code;  // every executable mapping
     Status load_writable_code(pid_t pid);
     bool cacheable(uint64_t start, uint64_t end) const;
+    bool executable(uint64_t addr) const;
   };
   Result<const Block*> block_at(uint64_t pc);
   // Continues to the breakpoint(s) at `stops` and returns the pc reached:
