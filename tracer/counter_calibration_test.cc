@@ -5,35 +5,23 @@
 namespace hwslice {
 namespace {
 
-TEST(CounterCalibrationTest, QemuCountsTheEbreakAndTheEcall) {
-  auto c = interpret_calibration(2, 2);
-  ASSERT_TRUE(c) << c.error().message();
-  EXPECT_TRUE(c->trap_counted);
-  EXPECT_TRUE(c->ecall_counted);
-  EXPECT_EQ(c->counted, 4u);
-}
-
-TEST(CounterCalibrationTest, TheIsaCountsNeitherTrappingInstruction) {
-  auto c = interpret_calibration(1, 0);
-  ASSERT_TRUE(c) << c.error().message();
-  EXPECT_FALSE(c->trap_counted);
-  EXPECT_FALSE(c->ecall_counted);
-  EXPECT_EQ(c->counted, 1u);
-}
-
-TEST(CounterCalibrationTest, EcallCountedEbreakNot) {
-  auto c = interpret_calibration(1, 1);
-  ASSERT_TRUE(c) << c.error().message();
-  EXPECT_FALSE(c->trap_counted);
-  EXPECT_TRUE(c->ecall_counted);
-  EXPECT_EQ(c->counted, 2u);
-}
-
-TEST(CounterCalibrationTest, EbreakCountedEcallNot) {
-  auto c = interpret_calibration(2, 1);
-  ASSERT_TRUE(c) << c.error().message();
-  EXPECT_TRUE(c->trap_counted);
-  EXPECT_FALSE(c->ecall_counted);
+TEST(CounterCalibrationTest, EachValidCombination) {
+  struct Case {
+    const char* board;
+    uint64_t with_nop, with_ecall;
+    bool trap_counted, ecall_counted;
+    uint64_t counted;
+  };
+  for (const Case& t : {Case{"QEMU: both counted", 2, 2, true, true, 4},
+                        Case{"the ISA: neither trapping instruction", 1, 0, false, false, 1},
+                        Case{"the ecall counted, the ebreak not", 1, 1, false, true, 2},
+                        Case{"the ebreak counted, the ecall not", 2, 1, true, false, 3}}) {
+    auto c = interpret_calibration(t.with_nop, t.with_ecall);
+    ASSERT_TRUE(c) << t.board << ": " << c.error().message();
+    EXPECT_EQ(c->trap_counted, t.trap_counted) << t.board;
+    EXPECT_EQ(c->ecall_counted, t.ecall_counted) << t.board;
+    EXPECT_EQ(c->counted, t.counted) << t.board;
+  }
 }
 
 TEST(CounterCalibrationTest, CountsNoExactCounterGivesAreErrors) {

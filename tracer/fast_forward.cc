@@ -58,16 +58,10 @@ Result<std::unique_ptr<FastForward>> FastForward::create(Tracee& tracee, const O
   if (options.overflow) {
     // Whether sampling opens at all (EOPNOTSUPP without an overflow
     // interrupt); the real arming comes with each approach.
-    Status opens = ok_status();
-    if (options.overflow_opens) {
-      if (!*options.overflow_opens) opens = Error("a sampling counter with a signal does not open on this board");
-    } else {
-      auto probe = PerfCounter::open(tracee.pid(), overflow_probe_spec());
-      if (!probe) opens = probe.error();
-    }
-    ff->overflow_ok_ = static_cast<bool>(opens);
-    if (!opens && options.require_overflow)
-      return opens.error().wrap("--position-mode overflow needs counter-overflow signals");
+    ff->overflow_ok_ = options.overflow_opens;
+    if (!ff->overflow_ok_ && options.require_overflow)
+      return Error("--position-mode overflow needs counter-overflow signals: a sampling counter with a signal does "
+                   "not open on this board");
   }
   HWSLICE_TRY(ff->calibrate());
   HWSLICE_TRY(ff->rebase(start));

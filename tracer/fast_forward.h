@@ -48,7 +48,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
-#include <optional>
 #include <set>
 #include <string>
 
@@ -68,10 +67,9 @@ class FastForward {
   struct Options {
     bool overflow = false;          // arm overflow signals where they open
     bool require_overflow = false;  // an approach without one is an Error
-    // Whether a sampling counter with a signal opens on this tracee, where
-    // the caller has asked already (trace --at resolves the mode with it);
-    // unset: create() opens one to see.
-    std::optional<bool> overflow_opens;
+    // Whether a counter of overflow_probe_spec() opens on this tracee: the
+    // caller asks once (trace --at resolves the mode with it).
+    bool overflow_opens = false;
   };
   // What the last approach() used and saw.
   struct Stats {

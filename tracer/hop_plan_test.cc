@@ -85,11 +85,16 @@ TEST(HopPlanTest, TheBudgetCutsAStraightLine) {
   EXPECT_EQ(p.longest, 10u);
 }
 
-TEST(HopPlanTest, BranchesRunFreelyToTheRegionsEnds) {
-  // 0x1000: 2 + beq -> 0x2000; fall through 0x100c: 3 + ecall;
-  // 0x2000: 1 + j 0x100c.
+// 0x1000: 2 + beq -> 0x2000; fall through 0x100c: 3 + ecall;
+// 0x2000: 1 + j 0x100c.
+Code two_paths() {
   Code c;
   c.block(0x1000, 2, Flow::kBranch, 0x2000).block(0x100c, 3, Flow::kSyscall).block(0x2000, 1, Flow::kJump, 0x100c);
+  return c;
+}
+
+TEST(HopPlanTest, BranchesRunFreelyToTheRegionsEnds) {
+  Code c = two_paths();
   HopPlan p = must(c.plan(0x1000, 1000));
   EXPECT_EQ(p.stops, std::vector<uint64_t>({0x1018}));
   // The longest path: 2 + beq + 1 + j + 3 instructions before the ecall.
@@ -97,11 +102,10 @@ TEST(HopPlanTest, BranchesRunFreelyToTheRegionsEnds) {
 }
 
 TEST(HopPlanTest, TheLongestPathDecidesWhereTheBudgetCuts) {
-  // Same code, budget 6: on the long path (through 0x2000) the ecall block
-  // is entered after 5 instructions, so the cut is its second instruction,
-  // 0x1010 (the short path reaches it after 4: earlier, safe).
-  Code c;
-  c.block(0x1000, 2, Flow::kBranch, 0x2000).block(0x100c, 3, Flow::kSyscall).block(0x2000, 1, Flow::kJump, 0x100c);
+  // Budget 6: on the long path (through 0x2000) the ecall block is entered
+  // after 5 instructions, so the cut is its second instruction, 0x1010 (the
+  // short path reaches it after 4: earlier, safe).
+  Code c = two_paths();
   HopPlan p = must(c.plan(0x1000, 6));
   EXPECT_EQ(p.stops, std::vector<uint64_t>({0x1010}));
   EXPECT_EQ(p.longest, 6u);

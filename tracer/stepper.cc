@@ -251,7 +251,6 @@ Result<bool> Stepper::hop(uint64_t pc, uint64_t target) {
                  " (the instruction count is not exact): " + tracee_.state_line());
   count_ += ran;
   ++hops_;
-  hopped_ += ran;
   if (count_ > target)  // only where a signal handler of the program's ran (was_exact, exact_ differ)
     return Error("position " + std::to_string(target) + " was passed while a signal handler of the program's ran" +
                  (was_exact ? "" : " (already inexact)") + ": at " + std::to_string(count_));

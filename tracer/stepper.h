@@ -104,9 +104,8 @@ class Stepper {
   // instruction counter does not see them).
   uint64_t emulated() const { return emulated_; }
   bool exact() const { return exact_; }
-  // Counted hops run, and the instructions they covered.
+  // Counted hops run.
   uint64_t hops() const { return hops_; }
-  uint64_t hopped() const { return hopped_; }
 
  private:
   // The straight-line run from a pc: the addresses of its instructions and
@@ -152,7 +151,7 @@ class Stepper {
   uint64_t count_ = 0;
   uint64_t traps_ = 0;
   uint64_t emulated_ = 0;
-  uint64_t hops_ = 0, hopped_ = 0;
+  uint64_t hops_ = 0;
   // Hooks::counted at this stop, read by the last hop (reset whenever the
   // tracee runs).
   std::optional<uint64_t> counted_here_;
