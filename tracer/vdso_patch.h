@@ -16,8 +16,10 @@
 //    and riscv_hwprobe, whose data is constant) are left alone.
 //  - patch_vdso_time (riscv64 only) writes them into a stopped tracee
 //    (through /proc/pid/mem, which gives the process a private copy of the
-//    page); no vDSO is no patch. Page mode and step mode both apply it at
-//    the program's start, so they trace the same run.
+//    page); no vDSO is no patch. Page mode, step mode and trace --at all
+//    apply it at the program's start, so they trace the same run and a
+//    position K is the same instruction in each (native, the vDSO's path
+//    length depends on the time read).
 //  - The program then runs a few instructions fewer per call than untraced
 //    (the stub instead of the vDSO's code); positions count the patched run.
 #pragma once
