@@ -134,11 +134,11 @@ void print_regs(const RegsRecord& r) {
 // stepping does the rest; otherwise it is stepped all the way. The hardware
 // check: where stepping goes all the way and user-only counting works, an
 // instruction counter runs alongside and is reported next to the position.
-// Positions count the run that slice and --interval trace: the vDSO's time
-// functions are routed through syscalls (tracer/vdso_patch.h). Left native,
-// their instruction count depends on the time itself (a seqlock retry, a
-// carry into the seconds), so K would name different instructions in two
-// runs of a program that reads the clock, and differ from slice's K.
+// The vDSO's time functions are routed through syscalls first, as slice and
+// --interval do (tracer/vdso_patch.h). Left native, their instruction count
+// depends on the time itself (a seqlock retry, a carry into the seconds),
+// so K would name different instructions in two runs of a program that
+// reads the clock.
 int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
   auto asked = parse_position_mode(o.position_mode);
   if (!asked) {

@@ -17,9 +17,8 @@
 //  - patch_vdso_time (riscv64 only) writes them into a stopped tracee
 //    (through /proc/pid/mem, which gives the process a private copy of the
 //    page); no vDSO is no patch. Page mode, step mode and trace --at all
-//    apply it at the program's start, so they trace the same run and a
-//    position K is the same instruction in each (native, the vDSO's path
-//    length depends on the time read).
+//    apply it at the program's start, so a position K does not move with
+//    the time read (native, the vDSO's path length depends on it).
 //  - The program then runs a few instructions fewer per call than untraced
 //    (the stub instead of the vDSO's code); positions count the patched run.
 #pragma once
