@@ -36,7 +36,7 @@ struct SliceOptions {
   std::string simpoints, weights;
   uint64_t warmup = 0;
   unsigned keep_pages = 0;
-  unsigned fault_around = 16;
+  unsigned fault_around = 1024;
   bool fault_around_given = false;
   bool allow_unknown = false;
   bool json = false;
@@ -249,7 +249,7 @@ void add_slice_command(CLI::App& app, std::function<int()>& run) {
                   "they keep changing (faster tracing; a slice may then hold pages it does not use)");
   auto* around = cmd->add_option("--fault-around", o->fault_around,
                                   "Page mode: a data fault also opens the pages of its aligned block of N pages "
-                                  "that the interval before used, as one run with it (fewer faults; each such "
+                                  "that the interval before used (fewer faults; each such "
                                   "page was touched in its interval or the one before; 0 or 1: off)")
                      ->capture_default_str();
   cmd->add_flag("--allow-unknown", o->allow_unknown, "Record syscalls with unmodeled memory effects instead of failing");

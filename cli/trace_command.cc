@@ -49,7 +49,7 @@ struct TraceOptions {
   std::vector<uint64_t> at;
   bool no_aslr = false;
   unsigned keep_pages = 0;
-  unsigned fault_around = 16;
+  unsigned fault_around = 1024;
   bool fault_around_given = false;
   std::string position_mode = "auto";
   uint64_t interval = 0;
@@ -584,7 +584,7 @@ void add_trace_command(CLI::App& app, std::function<int()>& run) {
                   "a superset: each was touched in its interval or the N before)");
   auto* around = cmd->add_option("--fault-around", o->fault_around,
                                   "With --interval: a data fault also opens the pages of its aligned block of N "
-                                  "pages that the interval before used, as one run with it, and they are reported "
+                                  "pages that the interval before used, and they are reported "
                                   "(fewer faults; each reported page was touched in its interval or the one before; "
                                   "0 or 1: off)")
                      ->capture_default_str();

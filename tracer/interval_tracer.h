@@ -54,7 +54,7 @@ struct IntervalOptions {
   unsigned keep_pages = 0;
   // A data fault opens the pages of its aligned block of this many pages
   // that the interval before used, with it (PageTracker::set_fault_around).
-  unsigned fault_around = 16;
+  unsigned fault_around = 1024;
   // Record what a slice checks at its end: the written-memory digest
   // (SliceSpec::digest, digest_ranges) and the stack above sp
   // (end_stack_len, end_stack_hash). `hwslice trace` writes neither and

@@ -176,6 +176,13 @@ Status PageTracker::protect_ranges(const std::vector<Protect>& ranges) {
     if (*r < 0) return failed(calls[0]);
     return ok_status();
   }
+  HWSLICE_TRY(inject_batch(calls));
+  for (const InjectedCall& c : calls)
+    if (c.result < 0) return failed(c);
+  return ok_status();
+}
+
+Status PageTracker::inject_batch(std::vector<InjectedCall>& calls) {
   for (size_t i = 0; i < calls.size(); i += kBatchMax) {
     std::span<InjectedCall> batch(calls.data() + i, std::min(kBatchMax, calls.size() - i));
     if (guard_) guard_(false);
@@ -184,8 +191,6 @@ Status PageTracker::protect_ranges(const std::vector<Protect>& ranges) {
     if (guard_) guard_(true);
     injections_ += batch.size();
     if (!st) return st;
-    for (const InjectedCall& c : batch)
-      if (c.result < 0) return failed(c);
   }
   return ok_status();
 }
@@ -419,43 +424,99 @@ void PageTracker::mark(SlicePage& p, int want, char kind) {
 Status PageTracker::open_around(uint64_t page, int want, char kind) {
   const Range* r = find(page);
   if (around_ <= 1 || !r || granted_.count(page) || touched_.count(page)) return open_page(page, want, kind);
-  // The run: consecutive pages of the same mapping and aligned block that
-  // the last interval used, none open or recorded yet (pinned and the
-  // tracer's pages are always open), the faulting page among them.
+  // The pages: those of the same mapping and aligned block that the last
+  // interval used, none open or recorded yet (pinned and the tracer's pages
+  // are always open), and the faulting page. A block is where a program's
+  // data clusters (a heap arena, a buffer, a table): within it xz touches
+  // the same pages from one interval to the next, in runs with gaps.
   const uint64_t block = around_ * kPageSize;
   const uint64_t first = std::max(r->start, page - page % block);
   const uint64_t last = std::min(r->end, page - page % block + block);
   auto joins = [&](uint64_t q) {
-    return used_last_.count(q) && !granted_.count(q) && !touched_.count(q) && !unreadable_.count(q) &&
-           !pinned_.count(q) && !is_tracer_page(q);
+    return !granted_.count(q) && !touched_.count(q) && !unreadable_.count(q) && !pinned_.count(q) &&
+           !is_tracer_page(q);
   };
-  uint64_t lo = page, hi = page + kPageSize;
-  while (lo > first && joins(lo - kPageSize)) lo -= kPageSize;
-  while (hi < last && joins(hi)) hi += kPageSize;
-  if (hi - lo == kPageSize) return open_page(page, want, kind);
+  std::vector<uint64_t> pages;
+  bool with_page = false;
+  for (auto it = used_last_.lower_bound(first); it != used_last_.end() && *it < last; ++it) {
+    if (!with_page && *it > page) {
+      pages.push_back(page);
+      with_page = true;
+    }
+    if (*it == page) with_page = true;
+    if (*it == page || joins(*it)) pages.push_back(*it);
+  }
+  if (!with_page) pages.push_back(page);
+  if (pages.size() == 1) return open_page(page, want, kind);
+  // Runs of consecutive pages: one mprotect each (and one populate for
+  // writing), all in one injection.
+  struct Run {
+    uint64_t start, end;
+  };
+  std::vector<Run> runs;
+  for (uint64_t q : pages) {
+    if (!runs.empty() && runs.back().end == q) runs.back().end += kPageSize;
+    else runs.push_back(Run{q, q + kPageSize});
+  }
   const int next = want & r->prot;
-  if (next & PROT_WRITE) HWSLICE_TRY(open_for_write(lo, hi, next));
-  else HWSLICE_TRY(protect_range(lo, hi, next));
-  for (uint64_t q = lo; q < hi; q += kPageSize) granted_[q] = next;
+  if (runs.size() == 1) {
+    if (next & PROT_WRITE) HWSLICE_TRY(open_for_write(runs[0].start, runs[0].end, next));
+    else HWSLICE_TRY(protect_range(runs[0].start, runs[0].end, next));
+  } else {
+    std::vector<InjectedCall> calls;
+    for (const Run& run : runs) {
+      calls.push_back(InjectedCall{riscv::kSysMprotect, {run.start, run.end - run.start, static_cast<uint64_t>(next), 0, 0, 0}});
+      if (next & PROT_WRITE)
+        calls.push_back(InjectedCall{kSysMadvise, {run.start, run.end - run.start, MADV_POPULATE_WRITE, 0, 0, 0}});
+    }
+    HWSLICE_TRY(inject_batch(calls));
+    for (const InjectedCall& c : calls) {
+      if (c.nr == riscv::kSysMprotect && c.result < 0)
+        return Error("mprotect " + addr_text(c.args[0]) + "-" + addr_text(c.args[0] + c.args[1]) + " in pid " +
+                         std::to_string(tracee_.pid()),
+                     static_cast<int>(-c.result));
+      // No MADV_POPULATE_WRITE (before 5.14), or a page past the end of its
+      // file: the first-write fault taken by writing words back, as
+      // open_for_write does.
+      if (c.nr == kSysMadvise && c.result < 0) write_back_words(c.args[0], c.args[0] + c.args[1]);
+    }
+  }
+  for (uint64_t q : pages) granted_[q] = next;
   used_now_.insert(page);
-  opened_around_ += (hi - lo) / kPageSize - 1;
-  for (uint64_t q = lo; q < hi; q += kPageSize)
+  opened_around_ += pages.size() - 1;
+  for (uint64_t q : pages)
     if (q != page) around_now_.push_back(q);
   // Their content now is their content at the interval start (they were
-  // protected until now): one read for the run, page by page where that
-  // fails (a page past the end of its file).
-  std::vector<uint8_t> bytes(hi - lo);
-  const bool whole = (next & PROT_READ) ? tracee_.read(RemoteAddr(lo), bytes.data(), bytes.size()).ok()
-                                        : tracee_.read_forced(RemoteAddr(lo), bytes.data(), bytes.size()).ok();
-  for (uint64_t q = lo; q < hi; q += kPageSize) {
-    if (whole) store_page(q, bytes.data() + (q - lo));
-    else if (!record_page(q)) {
-      unreadable_.insert(q);
-      continue;
+  // protected until now): one read for all the runs, page by page where a
+  // run cannot be read (a page past the end of its file).
+  std::vector<Tracee::Range> ranges;
+  size_t bytes = 0;
+  for (const Run& run : runs) {
+    ranges.push_back(Tracee::Range{run.start, static_cast<size_t>(run.end - run.start)});
+    bytes += run.end - run.start;
+  }
+  std::vector<uint8_t> data(bytes);
+  const std::vector<bool> read = (next & PROT_READ) ? tracee_.read_ranges(ranges, data.data()) : std::vector<bool>(runs.size(), false);
+  size_t offset = 0;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    for (uint64_t q = runs[i].start; q < runs[i].end; q += kPageSize) {
+      if (read[i]) store_page(q, data.data() + offset + (q - runs[i].start));
+      else if (!record_page(q)) {
+        unreadable_.insert(q);
+        continue;
+      }
+      mark(touched_[q], want, q == page ? kind : 'r');
     }
-    mark(touched_[q], want, q == page ? kind : 'r');
+    offset += runs[i].end - runs[i].start;
   }
   return ok_status();
+}
+
+void PageTracker::write_back_words(uint64_t start, uint64_t end) {
+  for (uint64_t page = start; page < end; page += kPageSize) {
+    uint64_t word = 0;
+    if (tracee_.read(RemoteAddr(page), &word, sizeof word)) (void)tracee_.write(RemoteAddr(page), &word, sizeof word);
+  }
 }
 
 Status PageTracker::open_for_write(uint64_t start, uint64_t end, int prot) {
@@ -473,10 +534,7 @@ Status PageTracker::open_for_write(uint64_t start, uint64_t end, int prot) {
     // Kernels before 5.14 have no MADV_POPULATE_WRITE (EINVAL); a page past
     // the end of its file cannot be populated (EFAULT). Writing a word of
     // each page back through ptrace takes the same fault where there is one.
-    for (uint64_t page = start; page < end; page += kPageSize) {
-      uint64_t word = 0;
-      if (tracee_.read(RemoteAddr(page), &word, sizeof word)) (void)tracee_.write(RemoteAddr(page), &word, sizeof word);
-    }
+    write_back_words(start, end);
   }
   return ok_status();
 }
