@@ -162,11 +162,7 @@ Status PageTracker::protect_ranges(const std::vector<Protect>& ranges) {
       r.start = split ? *pin + kPageSize : end;
     }
   }
-  auto failed = [&](const InjectedCall& c) {
-    return Error("mprotect " + addr_text(c.args[0]) + "-" + addr_text(c.args[0] + c.args[1]) + " in pid " +
-                     std::to_string(tracee_.pid()),
-                 static_cast<int>(-c.result));
-  };
+  auto failed = [&](const InjectedCall& c) { return mprotect_failed(c.args[0], c.args[0] + c.args[1], c.result); };
   if (calls.size() == 1) {
     // One call (most faults): the plain injection, without a table to
     // write and read back.
@@ -436,17 +432,10 @@ Status PageTracker::open_around(uint64_t page, int want, char kind) {
     return !granted_.count(q) && !touched_.count(q) && !unreadable_.count(q) && !pinned_.count(q) &&
            !is_tracer_page(q);
   };
-  std::vector<uint64_t> pages;
-  bool with_page = false;
-  for (auto it = used_last_.lower_bound(first); it != used_last_.end() && *it < last; ++it) {
-    if (!with_page && *it > page) {
-      pages.push_back(page);
-      with_page = true;
-    }
-    if (*it == page) with_page = true;
-    if (*it == page || joins(*it)) pages.push_back(*it);
-  }
-  if (!with_page) pages.push_back(page);
+  std::vector<uint64_t> pages{page};
+  for (auto it = used_last_.lower_bound(first); it != used_last_.end() && *it < last; ++it)
+    if (*it != page && joins(*it)) pages.push_back(*it);
+  std::sort(pages.begin(), pages.end());
   if (pages.size() == 1) return open_page(page, want, kind);
   // Runs of consecutive pages: one mprotect each (and one populate for
   // writing), all in one injection.
@@ -471,10 +460,7 @@ Status PageTracker::open_around(uint64_t page, int want, char kind) {
     }
     HWSLICE_TRY(inject_batch(calls));
     for (const InjectedCall& c : calls) {
-      if (c.nr == riscv::kSysMprotect && c.result < 0)
-        return Error("mprotect " + addr_text(c.args[0]) + "-" + addr_text(c.args[0] + c.args[1]) + " in pid " +
-                         std::to_string(tracee_.pid()),
-                     static_cast<int>(-c.result));
+      if (c.nr == riscv::kSysMprotect && c.result < 0) return mprotect_failed(c.args[0], c.args[0] + c.args[1], c.result);
       // No MADV_POPULATE_WRITE (before 5.14), or a page past the end of its
       // file: the first-write fault taken by writing words back, as
       // open_for_write does.
@@ -512,6 +498,11 @@ Status PageTracker::open_around(uint64_t page, int want, char kind) {
   return ok_status();
 }
 
+Error PageTracker::mprotect_failed(uint64_t start, uint64_t end, int64_t result) const {
+  return Error("mprotect " + addr_text(start) + "-" + addr_text(end) + " in pid " + std::to_string(tracee_.pid()),
+               static_cast<int>(-result));
+}
+
 void PageTracker::write_back_words(uint64_t start, uint64_t end) {
   for (uint64_t page = start; page < end; page += kPageSize) {
     uint64_t word = 0;
@@ -527,9 +518,7 @@ Status PageTracker::open_for_write(uint64_t start, uint64_t end, int prot) {
   if (guard_) guard_(true);
   if (!r) return r.error();
   injections_ += r->second ? 2 : 1;
-  if (r->first < 0)
-    return Error("mprotect " + addr_text(start) + "-" + addr_text(end) + " in pid " + std::to_string(tracee_.pid()),
-                 static_cast<int>(-r->first));
+  if (r->first < 0) return mprotect_failed(start, end, r->first);
   if (!r->second || *r->second < 0) {
     // Kernels before 5.14 have no MADV_POPULATE_WRITE (EINVAL); a page past
     // the end of its file cannot be populated (EFAULT). Writing a word of

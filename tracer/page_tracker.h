@@ -202,6 +202,9 @@ class PageTracker {
   // Takes the first-write faults of [start, end) by writing a word of each
   // page back through ptrace (where MADV_POPULATE_WRITE fails).
   void write_back_words(uint64_t start, uint64_t end);
+  // The error of an injected mprotect of [start, end) that returned
+  // `result` (a negative errno).
+  Error mprotect_failed(uint64_t start, uint64_t end, int64_t result) const;
   // Fills vdso_data_ (see vdso_data()).
   Status capture_vdso_data();
   void note_seen(const Range& r);
