@@ -381,7 +381,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     // vDSO takes the same paths (clock_gettime and riscv_hwprobe answer from
     // the data instead of making a syscall). A page without a copy (it
     // faults for the program too) is zero-filled.
-    std::vector<SlicePage> pages = pages_.pages();
+    std::vector<SlicePage> pages = pages_.take_pages();
     // Pages were read with the counter-read breakpoints in them.
     for (SlicePage& p : pages) sites_.unpatch(p.addr, p.data.data(), p.data.size());
     bool vdso = false;

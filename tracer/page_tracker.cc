@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <tuple>
 
 #include "tracer/riscv_isa.h"
@@ -433,8 +434,14 @@ Status PageTracker::open_around(uint64_t page, int want, char kind) {
            !is_tracer_page(q);
   };
   std::vector<uint64_t> pages{page};
-  for (auto it = used_last_.lower_bound(first); it != used_last_.end() && *it < last; ++it)
+  const auto from = used_last_.lower_bound(first), to = used_last_.lower_bound(last);
+  for (auto it = from; it != to; ++it)
     if (*it != page && joins(*it)) pages.push_back(*it);
+  // Every candidate of this stretch is now open or stays out for the rest
+  // of the interval (what stops a page joining lasts until the interval
+  // ends): later faults in the block need not look at them again, which
+  // had cost xz more in lookups than the opening itself.
+  used_last_.erase(from, to);
   std::sort(pages.begin(), pages.end());
   if (pages.size() == 1) return open_page(page, want, kind);
   // Runs of consecutive pages: one mprotect each (and one populate for
@@ -481,12 +488,13 @@ Status PageTracker::open_around(uint64_t page, int want, char kind) {
     ranges.push_back(Tracee::Range{run.start, static_cast<size_t>(run.end - run.start)});
     bytes += run.end - run.start;
   }
-  std::vector<uint8_t> data(bytes);
-  const std::vector<bool> read = (next & PROT_READ) ? tracee_.read_ranges(ranges, data.data()) : std::vector<bool>(runs.size(), false);
+  // Not value-initialized: every byte is read over or left unused.
+  const std::unique_ptr<uint8_t[]> data(new uint8_t[bytes]);
+  const std::vector<bool> read = (next & PROT_READ) ? tracee_.read_ranges(ranges, data.get()) : std::vector<bool>(runs.size(), false);
   size_t offset = 0;
   for (size_t i = 0; i < runs.size(); ++i) {
     for (uint64_t q = runs[i].start; q < runs[i].end; q += kPageSize) {
-      if (read[i]) store_page(q, data.data() + offset + (q - runs[i].start));
+      if (read[i]) store_page(q, data.get() + offset + (q - runs[i].start));
       else if (!record_page(q)) {
         unreadable_.insert(q);
         continue;
@@ -893,11 +901,21 @@ Status PageTracker::include(uint64_t addr, uint64_t len, bool exec) {
   return ok_status();
 }
 
-std::vector<SlicePage> PageTracker::pages() const {
+std::vector<SlicePage> PageTracker::take_pages() {
   std::vector<SlicePage> out;
   out.reserve(touched_.size());
-  for (const auto& [addr, p] : touched_) {
-    out.push_back(p);
+  for (auto& [addr, p] : touched_) {
+    // begin_interval compares a page given write access (kept, or opened
+    // around a fault) with its record: that record keeps its bytes. The
+    // others' bytes move out (a copy of every page cost xz's trace about
+    // as much as hashing them).
+    const auto g = granted_.find(addr);
+    if (g != granted_.end() && (g->second & PROT_WRITE)) {
+      out.push_back(p);
+    } else {
+      out.push_back(SlicePage{p.addr, p.prot, p.read, p.write, p.exec, p.kernel, std::move(p.data)});
+      p.data.clear();
+    }
     // The protection the slice gives the page: what the program had at the
     // first touch and has now (a mapping replaced by mmap or changed by
     // mprotect during the interval), and what it was seen doing.

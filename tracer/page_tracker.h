@@ -116,8 +116,10 @@ class PageTracker {
   // Makes sure the page holding [addr, addr+len) is in the interval (e.g. the
   // code page of the end point), recording its current content.
   Status include(uint64_t addr, uint64_t len, bool exec);
-  // Pages of the interval so far, sorted; content as at the interval start.
-  std::vector<SlicePage> pages() const;
+  // Pages of the interval, sorted; content as at the interval start. Called
+  // once, at the interval's end: the records' bytes move out, except where
+  // the next begin_interval compares a page with its record.
+  std::vector<SlicePage> take_pages();
   // Pages written by the program or the kernel during the interval.
   std::vector<uint64_t> written_pages() const;
   // Gives every mapping its own protection back.
@@ -238,8 +240,9 @@ class PageTracker {
   std::map<uint64_t, unsigned> hot_;      // faulted page -> intervals it stays open
   unsigned around_ = 0;                   // set_fault_around
   // Pages used (a fault or syscall opened them, or opened around a fault
-  // they changed), this interval and the last; pages opened around faults
-  // in this interval.
+  // they changed), this interval and the last (less those a fault in this
+  // interval has already considered for opening around); pages opened
+  // around faults in this interval.
   std::set<uint64_t> used_now_, used_last_;
   std::vector<uint64_t> around_now_;
   std::map<uint64_t, SlicePage> touched_; // page -> first-touch record
