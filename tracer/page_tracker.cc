@@ -913,7 +913,7 @@ std::vector<SlicePage> PageTracker::take_pages() {
     if (g != granted_.end() && (g->second & PROT_WRITE)) {
       out.push_back(p);
     } else {
-      out.push_back(SlicePage{p.addr, p.prot, p.read, p.write, p.exec, p.kernel, std::move(p.data)});
+      out.push_back(std::move(p));  // how it was touched stays (written_pages)
       p.data.clear();
     }
     // The protection the slice gives the page: what the program had at the
