@@ -314,10 +314,11 @@ Status PageTracker::begin_interval() {
         read_for.push_back(i);
       }
     }
-    std::vector<uint8_t> data(reads.size() * kPageSize);
-    const std::vector<bool> read = tracee_.read_ranges(reads, data.data());
+    // Not value-initialized, as in open_around: a page not read is not used.
+    const auto data = std::make_unique_for_overwrite<uint8_t[]>(reads.size() * kPageSize);
+    const std::vector<bool> read = tracee_.read_ranges(reads, data.get());
     for (size_t j = 0; j < reads.size(); ++j)
-      if (read[j]) bytes[read_for[j]] = data.data() + j * kPageSize;
+      if (read[j]) bytes[read_for[j]] = data.get() + j * kPageSize;
     // Changed since its record in the interval just finished.
     auto changed = [this](uint64_t page, const uint8_t* now) {
       return now && std::memcmp(touched_.at(page).data.data(), now, kPageSize) != 0;
@@ -489,7 +490,7 @@ Status PageTracker::open_around(uint64_t page, int want, char kind) {
     bytes += run.end - run.start;
   }
   // Not value-initialized: every byte is read over or left unused.
-  const std::unique_ptr<uint8_t[]> data(new uint8_t[bytes]);
+  const auto data = std::make_unique_for_overwrite<uint8_t[]>(bytes);
   const std::vector<bool> read = (next & PROT_READ) ? tracee_.read_ranges(ranges, data.get()) : std::vector<bool>(runs.size(), false);
   size_t offset = 0;
   for (size_t i = 0; i < runs.size(); ++i) {
