@@ -18,6 +18,7 @@
 #include "runtime/runtime_image.h"
 #include "slicer/manifest.h"
 #include "slicer/simpoint.h"
+#include "slicer/slice_check.h"
 #include "slicer/slice_writer.h"
 #include "tracer/program_check.h"
 #include "version.h"
@@ -123,10 +124,13 @@ int run_slice_command(const SliceOptions& o) {
     if (tty) std::fprintf(stderr, "\rhwslice: slicing: position %.1fM, %llu slices  ", static_cast<double>(pos) / 1e6,
                           static_cast<unsigned long long>(n));
   };
+  uint64_t every_pass = 0;  // counted ends made again with every pass checked (slicer/slice_check.h)
   auto on_slice = [&](SliceSpec&& spec) -> Status {
-    auto slice = write_slice(spec, runtime::image());
-    if (!slice) return slice.error().wrap("slice " + std::to_string(spec.start) + "-" + std::to_string(spec.end));
     const std::string file = o.prefix + std::to_string(spec.start) + "-" + std::to_string(spec.end) + ".exe";
+    auto checked = write_slice_checked(spec, runtime::image(), file + ".check");
+    if (!checked) return checked.error().wrap("slice " + std::to_string(spec.start) + "-" + std::to_string(spec.end));
+    every_pass += checked->every_pass ? 1 : 0;
+    SliceFile* slice = &checked->file;
     auto out = OutputFile::create(file);
     if (!out) return out.error();
     (*out)->set_executable();
@@ -218,9 +222,15 @@ int run_slice_command(const SliceOptions& o) {
       std::printf("%llu counter reads (rdtime/rdcycle/rdinstret) recorded for replay\n",
                   static_cast<unsigned long long>(result->counter_reads));
   }
-  if (result->exit.signal)
-    std::fprintf(stderr, "hwslice: %s was killed by signal %d\n", o.argv[0].c_str(), result->exit.signal);
-  return 0;
+  if (every_pass)
+    std::printf("%llu counted ends check every pass (their program's passes thinned out towards the end)\n",
+                static_cast<unsigned long long>(every_pass));
+  if (result->signals)
+    std::printf("%llu signals delivered to the program's handlers\n", static_cast<unsigned long long>(result->signals));
+  // The program's own exit status (128 + signal when a signal ended it), as
+  // `hwslice trace` and a shell report it.
+  if (result->exit.signal) return 128 + result->exit.signal;
+  return result->exit.status;
 }
 
 #else

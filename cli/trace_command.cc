@@ -343,7 +343,14 @@ int run_interval_trace(const TraceOptions& o) {
   };
   auto on_interval = [&](SliceSpec&& spec) -> Status {
     emit(spec.start_regs);
-    for (const SyscallRecord& s : spec.syscalls) emit(s);
+    for (const SyscallRecord& s : spec.syscalls) {
+      // Fault marks are the slices' business; a signal delivery is a note.
+      if (is_fault_mark(s)) continue;
+      if (is_signal_delivery(s))
+        emit(NoteRecord{"signal", s.pc, s.args[0], s.name + " delivered to its handler at " + to_hex(s.args[1])});
+      else
+        emit(s);
+    }
     PagesRecord pages{index++, spec.start, spec.end, {}};
     for (const SlicePage& p : spec.pages) {
       std::string kind;
@@ -433,10 +440,12 @@ int run_step_trace(const TraceOptions& o) {
   std::fprintf(stderr, "hwslice: stepped %llu instructions (%s), %llu syscalls; %llu breakpoint traps, %llu emulated "
                "jumps",
                static_cast<unsigned long long>(result->instructions), result->exact ? "exact" : "NOT exact: a signal "
-               "handler ran unstepped", static_cast<unsigned long long>(result->syscalls),
+               "came inside an LR/SC sequence or a syscall's step", static_cast<unsigned long long>(result->syscalls),
                static_cast<unsigned long long>(result->traps), static_cast<unsigned long long>(result->emulated));
   if (result->hardware)
     std::fprintf(stderr, "; hardware instructions:u %llu", static_cast<unsigned long long>(*result->hardware));
+  if (result->signals)
+    std::fprintf(stderr, "; %llu signals stepped into their handlers", static_cast<unsigned long long>(result->signals));
   std::fputc('\n', stderr);
   if (result->exit.signal) return 128 + result->exit.signal;
   return result->exit.status;

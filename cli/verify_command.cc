@@ -3,6 +3,7 @@
 // retires exactly end - start program instructions where the counters are
 // user-only and exact, ends with the recorded registers and written-memory
 // digest, and writes the recorded stdout/stderr bytes.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -75,6 +76,12 @@ Verdict judge(const Expected& e, const SliceRun& r) {
     v.counted = s.counters == "none" ? "no counters" : s.counters == "all" ? "kernel included" : "positions estimated";
     if (s.counters != "none")
       v.counted += ", differs by " + std::to_string(static_cast<int64_t>(s.instructions - expected));
+    // The recorded length counts the tracer's kernel work as well as the
+    // program's instructions, the slice's count only the kernel's few
+    // interrupts: more than the length means it ran past its end.
+    if (s.counters == "all" && s.instructions > expected)
+      fail("retired " + std::to_string(s.instructions) + " instructions (kernel included), more than the interval's " +
+           std::to_string(expected) + ": it ran past its end");
   }
   return v;
 }
@@ -184,8 +191,11 @@ int run_verify(const VerifyOptions& o) {
                      {"ipc", s.cycles ? static_cast<double>(s.instructions) / static_cast<double>(s.cycles) : 0.0},
                      {"counters", s.counters},
                      {"count_check", v.counted},
-                     {"end", s.end},
+                     {"end_kind", s.end},
                      {"hits", s.hits},
+                     {"traps", s.traps},
+                     {"end_traps", s.end_traps},
+                     {"region_ns", s.region_ns},
                      {"runtime_instructions", s.overhead_instructions},
                      {"regs_match", s.regs_match},
                      {"digest_match", s.digest_match},
@@ -193,21 +203,35 @@ int run_verify(const VerifyOptions& o) {
     }
     std::printf("%s\n", out.dump(2).c_str());
   } else {
-    std::printf("%-32s %12s %12s %-22s %6s %-6s %9s\n", "slice", "instructions", "expected", "count", "IPC", "state",
-                "bytes");
+    std::printf("%-32s %12s %12s %-22s %6s %-8s %6s %-6s %9s\n", "slice", "instructions", "expected", "count", "IPC",
+                "end", "traps", "state", "bytes");
     for (const Verdict& v : verdicts) {
       const SliceStats& s = v.run.stats;
       char ipc[16] = "-";
       if (s.cycles) std::snprintf(ipc, sizeof ipc, "%.2f", static_cast<double>(s.instructions) / static_cast<double>(s.cycles));
       std::string size = v.e.size ? std::to_string(*v.e.size) : "-";
-      std::printf("%-32s %12llu %12llu %-22s %6s %-6s %9s\n", v.e.label.c_str(),
+      // Traps: the end's / all the runtime took (a counted end's hits trap
+      // twice: the hit and the re-arm after it).
+      const std::string traps = std::to_string(s.end_traps) + "/" + std::to_string(s.traps);
+      std::printf("%-32s %12llu %12llu %-22s %6s %-8s %6s %-6s %9s\n", v.e.label.c_str(),
                   static_cast<unsigned long long>(s.instructions), static_cast<unsigned long long>(v.e.end - v.e.start),
-                  v.counted.c_str(), ipc, v.ok ? "ok" : "FAIL", size.c_str());
+                  v.counted.c_str(), ipc, s.end.empty() ? "-" : s.end.c_str(), traps.c_str(), v.ok ? "ok" : "FAIL",
+                  size.c_str());
       for (const std::string& p : v.problems) std::printf("    %s\n", p.c_str());
     }
     size_t bad = 0;
-    for (const Verdict& v : verdicts) bad += v.ok ? 0 : 1;
-    std::printf("%zu slices, %zu passed, %zu failed\n", verdicts.size(), verdicts.size() - bad, bad);
+    std::vector<uint64_t> end_traps;
+    for (const Verdict& v : verdicts) {
+      bad += v.ok ? 0 : 1;
+      if (v.run.stats.present) end_traps.push_back(v.run.stats.end_traps);
+    }
+    std::string traps;
+    if (!end_traps.empty()) {
+      std::sort(end_traps.begin(), end_traps.end());
+      traps = "; kernel traps for the end: median " + std::to_string(end_traps[end_traps.size() / 2]) + ", max " +
+              std::to_string(end_traps.back());
+    }
+    std::printf("%zu slices, %zu passed, %zu failed%s\n", verdicts.size(), verdicts.size() - bad, bad, traps.c_str());
   }
   return all_ok ? 0 : 1;
 }

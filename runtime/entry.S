@@ -250,7 +250,8 @@ hws_sig_ecall_ret:
  * known number of instructions between them, then a trapping ebreak whose
  * handler samples at hws_sig_ecall_a. runtime.c derives from them whether
  * an ecall and a trapping ebreak count as retired instructions on this
- * board. The handler resumes at hws_calib_trap + 4. */
+ * board. The handler resumes at hws_calib_trap + 4; likewise for a
+ * faulting load, after which it resumes at hws_calib_fault + 4. */
   .globl hws_calibrate
   .type hws_calibrate, @function
 hws_calibrate:
@@ -276,6 +277,20 @@ hws_cal_ecall_c:
   .globl hws_calib_trap
 hws_calib_trap:
   ebreak
+  /* A read, then a load from a page without access (hws_fault_page): its
+   * handler's first read gives f, what a faulting access adds to the
+   * count (the fault marks of slice_abi.h). t0, t1, a2 and a7 are as
+   * before the ebreak: its handler resumed the saved context. */
+  mv a0, t0
+  addi a1, t1, 72
+  .globl hws_cal_ecall_d
+hws_cal_ecall_d:
+  ecall
+  lla t2, hws_fault_page
+  ld t2, 0(t2)
+  .globl hws_calib_fault
+hws_calib_fault:
+  ld t2, 0(t2)
   ret
   .size hws_calibrate, . - hws_calibrate
 

@@ -23,6 +23,7 @@
 #define HWS_SYS_MUNMAP 215
 #define HWS_SYS_MMAP 222
 #define HWS_SYS_MPROTECT 226
+#define HWS_SYS_CLOCK_GETTIME 113
 #define HWS_SYS_PERF_EVENT_OPEN 241
 #define HWS_SYS_RISCV_FLUSH_ICACHE 259
 
@@ -66,6 +67,10 @@
 /* siginfo_t: si_signo, si_errno, si_code, then (for faults) si_addr. */
 #define HWS_SIGINFO_CODE 8
 #define HWS_SIGINFO_ADDR 16
+/* struct rt_sigframe (the frame rt_sigreturn reads at sp): siginfo, then
+ * the ucontext. */
+#define HWS_SIGFRAME_UC 128
+#define HWS_CLOCK_MONOTONIC 1
 
 /* ucontext: uc_flags, uc_link, uc_stack, uc_sigmask (+ padding to 128
  * bytes), then uc_mcontext (16-byte aligned) = struct sigcontext:

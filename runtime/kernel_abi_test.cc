@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/ucontext.h>
+#include <time.h>
 
 #include <cstddef>
 #include <cstring>
@@ -27,6 +28,8 @@ TEST(RuntimeKernelAbi, SyscallNumbers) {
   EXPECT_EQ(HWS_SYS_SIGALTSTACK, SYS_sigaltstack);
   EXPECT_EQ(HWS_SYS_RT_SIGACTION, SYS_rt_sigaction);
   EXPECT_EQ(HWS_SYS_RT_SIGRETURN, SYS_rt_sigreturn);
+  EXPECT_EQ(HWS_SYS_CLOCK_GETTIME, SYS_clock_gettime);
+  EXPECT_EQ(HWS_CLOCK_MONOTONIC, CLOCK_MONOTONIC);
   EXPECT_EQ(HWS_SYS_MUNMAP, SYS_munmap);
   EXPECT_EQ(HWS_SYS_MMAP, SYS_mmap);
   EXPECT_EQ(HWS_SYS_MPROTECT, SYS_mprotect);
@@ -64,6 +67,8 @@ TEST(RuntimeKernelAbi, SignalStructureLayouts) {
   EXPECT_EQ(HWS_STACK_T_SIZE, sizeof(stack_t));
   EXPECT_EQ(HWS_SIGINFO_CODE, offsetof(siginfo_t, si_code));
   EXPECT_EQ(HWS_SIGINFO_ADDR, offsetof(siginfo_t, si_addr));
+  // The kernel's struct rt_sigframe {siginfo; ucontext} (arch/riscv/kernel/signal.c).
+  EXPECT_EQ(size_t{HWS_SIGFRAME_UC}, sizeof(siginfo_t));
   EXPECT_EQ(HWS_UC_STACK, offsetof(ucontext_t, uc_stack));
   EXPECT_EQ(HWS_UC_SIGMASK, offsetof(ucontext_t, uc_sigmask));
   EXPECT_EQ(HWS_UC_MCONTEXT, offsetof(ucontext_t, uc_mcontext));

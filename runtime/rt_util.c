@@ -174,6 +174,9 @@ void hws_format_json(struct hws_buf* b, const struct hws_result* r) {
   json_key(b, "end", 0);
   hws_buf_json_str(b, r->end_kind);
   json_u64(b, "hits", r->hits);
+  json_u64(b, "traps", r->traps);
+  json_u64(b, "end_traps", r->end_traps);
+  json_u64(b, "region_ns", r->region_ns);
   json_u64(b, "instructions", r->instructions);
   json_u64(b, "cycles", r->cycles);
   json_u64(b, "overhead_instructions", r->overhead_instructions);
@@ -213,12 +216,14 @@ void hws_format_report(struct hws_buf* b, const struct hws_result* r) {
   if (r->ended) {
     hws_buf_str(b, "ended at pc ");
     hws_buf_hex(b, r->end_pc);
-    if (str_eq(r->end_kind, "syscall")) {
-      hws_buf_str(b, " (syscall)");
-    } else {
-      hws_buf_str(b, " after ");
+    if (str_eq(r->end_kind, "counted")) {
+      hws_buf_str(b, " (counted end, ");
       hws_buf_u64(b, r->hits);
-      hws_buf_str(b, r->hits == 1 ? " hit" : " hits");
+      hws_buf_str(b, r->hits == 1 ? " hit)" : " hits)");
+    } else {
+      hws_buf_str(b, " (");
+      hws_buf_str(b, r->end_kind);
+      hws_buf_str(b, " end)");
     }
   } else if (str_eq(r->status, "diverged")) {
     hws_buf_str(b, "diverged");
@@ -255,8 +260,12 @@ void hws_format_report(struct hws_buf* b, const struct hws_result* r) {
     hws_buf_u64_width(b, r->overhead_cycles, kCol);
     hws_buf_str(b, "  runtime cycles (not included above)\n");
   }
+  hws_buf_u64_width(b, r->traps, kCol);
+  hws_buf_str(b, "  kernel traps of the runtime's (");
+  hws_buf_u64(b, r->end_traps);
+  hws_buf_str(b, " for the end)\n");
   hws_buf_u64_width(b, r->calls_replayed, kCol);
-  hws_buf_str(b, "  syscalls replayed (of ");
+  hws_buf_str(b, "  events replayed (of ");
   hws_buf_u64(b, r->calls_count);
   hws_buf_str(b, ")\n");
 

@@ -59,11 +59,14 @@ uint64_t hws_digest_ranges(const struct hws_range* ranges, uint64_t n);
 struct hws_result {
   const char* name;
   const char* status;    /* "ok", "state_mismatch", "diverged", "fault", "setup" */
-  const char* end_kind;  /* "pc_regs", "syscall" */
+  const char* end_kind;  /* "counted", "syscall", "fault", "after_call" */
   uint64_t start, end;   /* program positions */
   int ended;             /* the end mechanism was reached */
   uint64_t end_pc;
-  uint64_t hits;
+  uint64_t hits;         /* end-mechanism hits (counted: end_pc hits; else 1 once ended) */
+  uint64_t traps;        /* kernel traps the runtime took between the start and the end */
+  uint64_t end_traps;    /* of those, the end mechanism's */
+  uint64_t region_ns;    /* guest time from the counters' start to the end (0: unknown) */
   const char* counters;  /* "user", "all", "none" */
   uint64_t instructions, cycles, overhead_instructions, overhead_cycles;
   int regs_match, digest_match;

@@ -25,10 +25,12 @@
  * value is "counted instructions before its ecall, plus e", where e is 1 if
  * the board counts a trapping ecall as retired and 0 if not (the ISA says
  * ecall/ebreak do not retire; QEMU counts them). Likewise a trapping ebreak
- * adds b. Both are measured at start-up (hws_calibrate: two back-to-back
- * reads give e, a read followed by an ebreak and the handler's first read
- * gives b), so the accounting is exact on both kinds of board when the
- * counters are user-only.
+ * adds b, and a faulting access (a fault mark, slice_abi.h) f. All three
+ * are measured at start-up (hws_calibrate: two back-to-back reads give e, a
+ * read followed by an ebreak and the handler's first read gives b, a read
+ * followed by a load from a page without access gives f), so the
+ * accounting is exact on both kinds of board when the counters are
+ * user-only.
  *
  * Every runtime entry during the slice (a "window") reads the counters at
  * its start (A, in entry.S) and at its end (B); B - A is measured. The
@@ -73,6 +75,7 @@ extern const char __hws_image_end[];
 extern char hws_far_entry[], hws_far_ecall_a[], hws_far_ecall_b[], hws_far_end[];
 extern char hws_sig_entry[], hws_sig_ecall_a[], hws_sig_ecall_b[], hws_sig_ecall_ret[];
 extern char hws_cal_ecall_a[], hws_cal_ecall_b[], hws_cal_ecall_c[], hws_calib_trap[];
+extern char hws_cal_ecall_d[], hws_calib_fault[];
 extern char hws_start_trap[];
 void hws_calibrate(void);
 NORETURN void hws_start(void);
@@ -88,7 +91,8 @@ _Static_assert(__builtin_offsetof(struct hws_far_frame, near_ret) == 528, "FR_NE
 USED struct hws_far_frame hws_far_frame;
 USED int32_t hws_perf_fd = -1;
 USED uint64_t hws_sample_a[3], hws_sample_b[3]; /* read_format GROUP: nr, instructions, cycles */
-USED uint64_t hws_calib_buf[9];
+USED uint64_t hws_calib_buf[12];
+USED uint64_t hws_fault_page; /* a page without access: the fault calibration loads from it */
 
 /* ---- freestanding basics ---------------------------------------------- */
 void* memcpy(void* dst, const void* src, unsigned long n) {
@@ -172,13 +176,27 @@ static const unsigned char* replay_cur;
 static uint64_t replay_index;
 
 static int started, finishing;
-static uint64_t hits;
+static uint64_t hits;          /* end-mechanism hits */
+static uint64_t traps;         /* signals the runtime took after the start */
+static uint64_t end_traps;     /* of those, the end mechanism's */
+static uint64_t region_start_ns;
 static int end_armed, next_armed;
+/* The pass stub (slice_abi.h, HWS_END_COUNTED): passes in the batch now
+ * counting down, passes so far, and the first check's count and passes. */
+static uint64_t stub_batch, stub_passes, stub_first_n, stub_first_passes;
+static int stub_have_first;
 static unsigned char next_orig[4];
 static unsigned next_len;
 
+/* Pages with fault marks and their protection now (slice_abi.h). */
+struct mark_page {
+  uint64_t page, prot;
+};
+static struct mark_page marks[HWS_MAX_MARKS];
+static uint64_t nmarks;
+
 /* accounting (see the top of this file) */
-static uint64_t cal_e, cal_b;
+static uint64_t cal_e, cal_b, cal_f;
 static int have_start_b;
 static uint64_t start_b_i, start_b_c, prev_a_i, prev_a_c;
 static uint64_t ov_meas_i, ov_meas_c, ov_fixed, uncounted;
@@ -188,6 +206,8 @@ static struct hws_buf detail;
 /* End hits with the recorded registers (all calls replayed) but another
  * stack above sp. */
 static uint64_t stack_misses;
+/* ... and the stack too, but not the written-memory digest. */
+static uint64_t digest_misses;
 static char out_storage[4096];
 
 static char alt_stack[32768] __attribute__((aligned(16)));
@@ -202,6 +222,9 @@ static uint64_t label_insns(const char* from, const char* to) { return (uint64_t
 #define STUB_POST 3
 
 static uint64_t sig_head(void) { return cal_b + PRE_SIG; }
+/* A signal from the program's own instruction (a fault mark, an access
+ * fault, an illegal instruction) instead of an ebreak. */
+static uint64_t fault_head(long sig) { return (sig == HWS_SIGTRAP ? cal_b : cal_f) + PRE_SIG; }
 static uint64_t sig_tail(void) { return cal_e + POST_SIG + cal_e; }
 static uint64_t far_head(void) { return STUB_PRE + PRE_FAR; }
 static uint64_t far_tail(void) { return cal_e + POST_FAR + STUB_POST; }
@@ -245,16 +268,20 @@ static void result_init(struct hws_result* r, const char* status) {
   memset(r, 0, sizeof *r);
   r->status = status;
   r->name = "";
-  r->end_kind = "pc_regs";
+  r->end_kind = "counted";
   r->counters = counters == kCountersUser ? "user" : counters == kCountersAll ? "all" : "none";
   r->detail = detail.p;
   if (cfg_valid) {
     r->name = cfg->name;
     r->start = cfg->start;
     r->end = cfg->end;
-    r->end_kind = cfg->end_kind == HWS_END_SYSCALL ? "syscall" : "pc_regs";
+    r->end_kind = cfg->end_kind == HWS_END_SYSCALL      ? "syscall"
+                  : cfg->end_kind == HWS_END_FAULT      ? "fault"
+                  : cfg->end_kind == HWS_END_AFTER_CALL ? "after_call"
+                                                        : "counted";
     r->expected_digest = cfg->expected_digest;
-    r->calls_count = cfg->calls_count - (cfg->end_kind == HWS_END_SYSCALL && cfg->calls_count ? 1 : 0);
+    const int unapplied = cfg->end_kind == HWS_END_SYSCALL || cfg->end_kind == HWS_END_FAULT;
+    r->calls_count = cfg->calls_count - (unapplied && cfg->calls_count ? 1 : 0);
   }
 }
 
@@ -276,17 +303,28 @@ static NORETURN void fail_setup(void) {
 static void restore_code(uint64_t pc, const unsigned char* bytes, unsigned len);
 static const struct hws_region* region_of(uint64_t addr, uint64_t size);
 static uint64_t region_prot(const struct hws_region* r);
+static void open_marks_for_reading(int open);
+
+static uint64_t now_ns(void) {
+  uint64_t ts[2] = {0, 0};
+  if (sys3(HWS_SYS_CLOCK_GETTIME, HWS_CLOCK_MONOTONIC, ts, 0) < 0) return 0;
+  return ts[0] * 1000000000ULL + ts[1];
+}
 
 /* The slice is over: counters, digest, report, exit. `status` is "ok"
  * (downgraded to "state_mismatch" when anything differs), "diverged" or
  * "fault". The end sample is hws_sample_a of the current window. */
 static NORETURN void finish(const char* status, int ended, int regs_match, uint64_t end_pc) {
+  const uint64_t end_ns = now_ns();
   finishing = 1;
   struct hws_result r;
   result_init(&r, status);
   r.ended = ended;
   r.end_pc = end_pc;
   r.hits = hits;
+  r.traps = traps;
+  r.end_traps = end_traps;
+  r.region_ns = region_start_ns && end_ns > region_start_ns ? end_ns - region_start_ns : 0;
   r.regs_match = regs_match;
   r.calls_replayed = replay_index;
 
@@ -300,8 +338,10 @@ static NORETURN void finish(const char* status, int ended, int regs_match, uint6
     r.cycles = measured_c >= ov_meas_c ? measured_c - ov_meas_c : 0;
   }
 
-  /* The digest sees the program's code, not the runtime's breakpoints. */
-  if (cfg->end_kind == HWS_END_PC_REGS) {
+  /* The digest sees the program's code, not the runtime's breakpoints,
+   * and pages whose fault mark has not come yet. */
+  open_marks_for_reading(1);
+  if (cfg->end_kind == HWS_END_COUNTED) {
     if (next_armed) restore_code(cfg->end_next_pc, next_orig, next_len);
     if (end_armed) {
       unsigned char insn[4];
@@ -337,6 +377,13 @@ static NORETURN void finish(const char* status, int ended, int regs_match, uint6
     hws_buf_u64(&detail, stack_misses);
     hws_buf_str(&detail, stack_misses == 1 ? " hit" : " hits");
     hws_buf_str(&detail, ", the stack above sp did not");
+  }
+  if (code != kExitOk && digest_misses) {
+    hws_buf_str(&detail, detail.len ? "; " : "");
+    hws_buf_str(&detail, "the end registers and stack matched at ");
+    hws_buf_u64(&detail, digest_misses);
+    hws_buf_str(&detail, digest_misses == 1 ? " hit" : " hits");
+    hws_buf_str(&detail, ", the written-memory digest did not");
   }
   emit(&r, 1);
   sys_exit(code);
@@ -378,16 +425,16 @@ static int end_stack_matches(void) {
   return hws_hash(HWS_FNV_OFFSET, sp, cfg->end_stack_len) == cfg->end_stack_hash;
 }
 
-/* Equal registers (pc, x1..x31 but a0 when skip_a0, f0..f31, fcsr)? The
+/* Equal registers (pc, x1..x31 but x[skip] when skip is 1..31, f0..f31, fcsr)? The
  * first difference goes to `why` (may be null). */
-static int regs_equal(const struct hws_regs* got, const struct hws_regs* want, int skip_a0,
+static int regs_equal(const struct hws_regs* got, const struct hws_regs* want, int skip,
                       struct hws_buf* why) {
   if (got->pc != want->pc) {
     note_reg(why, "pc", -1, got->pc, want->pc);
     return 0;
   }
   for (int i = 1; i < 32; i++) {
-    if (skip_a0 && i == 10) continue;
+    if (i == skip) continue;
     if (got->x[i] != want->x[i]) {
       note_reg(why, kRegNames[i], -1, got->x[i], want->x[i]);
       return 0;
@@ -406,6 +453,30 @@ static int regs_equal(const struct hws_regs* got, const struct hws_regs* want, i
   return 1;
 }
 
+/* ---- marked pages ------------------------------------------------------ */
+static struct mark_page* mark_of(uint64_t page) {
+  for (uint64_t i = 0; i < nmarks; i++)
+    if (marks[i].page == page) return &marks[i];
+  return 0;
+}
+
+/* The protection `page` has now. */
+static uint64_t prot_now(uint64_t page) {
+  const struct mark_page* m = mark_of(page);
+  if (m) return m->prot;
+  const struct hws_region* r = region_of(page, HWS_PAGE);
+  return r ? region_prot(r) : HWS_PROT_WRITE;
+}
+
+/* Marked pages the program cannot read yet, readable meanwhile (open) or
+ * back to their protection: the kernel reads echoed output from them, the
+ * digest reads them at the end. */
+static void open_marks_for_reading(int open) {
+  for (uint64_t i = 0; i < nmarks; i++)
+    if (!(marks[i].prot & HWS_PROT_READ))
+      sys3(HWS_SYS_MPROTECT, marks[i].page, HWS_PAGE, open ? marks[i].prot | HWS_PROT_READ : marks[i].prot);
+}
+
 /* ---- code patching ----------------------------------------------------- */
 static void flush_icache(uint64_t pc, unsigned len) {
   __asm__ volatile("fence.i" ::: "memory");
@@ -413,28 +484,35 @@ static void flush_icache(uint64_t pc, unsigned len) {
   sys3(HWS_SYS_RISCV_FLUSH_ICACHE, pc, pc + len, 0);
 }
 
-static void restore_code(uint64_t pc, const unsigned char* bytes, unsigned len) {
+/* Code pages the runtime patches are writable (patch_prot), except marked
+ * ones, whose protection must stay what the slicer chose: those are opened
+ * for the patch alone. */
+static void patch_bytes(uint64_t pc, const unsigned char* bytes, unsigned char* orig, unsigned len) {
+  const struct mark_page* m = mark_of(pc & ~(HWS_PAGE - 1));
+  const int open = m && !(m->prot & HWS_PROT_WRITE);
+  if (open) sys3(HWS_SYS_MPROTECT, m->page, HWS_PAGE, HWS_PROT_READ | HWS_PROT_WRITE | HWS_PROT_EXEC);
   volatile unsigned char* p = (volatile unsigned char*)(uintptr_t)pc;
-  for (unsigned i = 0; i < len; i++) p[i] = bytes[i];
+  for (unsigned i = 0; i < len; i++) {
+    if (orig) orig[i] = p[i];
+    p[i] = bytes[i];
+  }
+  if (open) sys3(HWS_SYS_MPROTECT, m->page, HWS_PAGE, m->prot);
   flush_icache(pc, len);
 }
 
+static void restore_code(uint64_t pc, const unsigned char* bytes, unsigned len) { patch_bytes(pc, bytes, 0, len); }
+
 /* Breakpoint of the same length as the instruction at pc; returns it. */
 static unsigned put_breakpoint(uint64_t pc, unsigned char* orig) {
-  volatile unsigned char* p = (volatile unsigned char*)(uintptr_t)pc;
-  unsigned len = (p[0] & 3) != 3 ? 2 : 4;
-  for (unsigned i = 0; i < len; i++) orig[i] = p[i];
-  if (len == 2) {
-    p[0] = 0x02;
-    p[1] = 0x90; /* c.ebreak 0x9002 */
-  } else {
-    p[0] = 0x73;
-    p[1] = 0x00;
-    p[2] = 0x10;
-    p[3] = 0x00; /* ebreak 0x00100073 */
-  }
-  flush_icache(pc, len);
+  static const unsigned char ebreak[4] = {0x73, 0x00, 0x10, 0x00};   /* 0x00100073 */
+  static const unsigned char c_ebreak[2] = {0x02, 0x90};              /* 0x9002 */
+  const unsigned len = (*(volatile unsigned char*)(uintptr_t)pc & 3) != 3 ? 2 : 4;
+  patch_bytes(pc, len == 2 ? c_ebreak : ebreak, orig, len);
   return len;
+}
+
+static void end_insn_bytes(unsigned char insn[4]) {
+  for (int i = 0; i < 4; i++) insn[i] = (unsigned char)(cfg->end_insn >> (8 * i));
 }
 
 /* ---- accounting -------------------------------------------------------- */
@@ -453,7 +531,91 @@ static void window_enter(void) {
   prev_a_c = hws_sample_a[2];
 }
 
-/* ---- replay ------------------------------------------------------------ */
+/* Program instructions retired up to this window, whose fixed instructions
+ * before its first sample are `head` (finish() computes the same). */
+static uint64_t program_count_now(uint64_t head) {
+  const uint64_t measured = hws_sample_a[1] - start_b_i;
+  const uint64_t overhead = ov_meas_i + ov_fixed + head;
+  return measured + uncounted >= overhead ? measured + uncounted - overhead : 0;
+}
+
+/* ---- events ------------------------------------------------------------ */
+static const struct hws_call* next_entry(void) {
+  return replay_index < cfg->calls_count ? (const struct hws_call*)(const void*)replay_cur : 0;
+}
+
+static int last_entry(void) { return replay_index + 1 == cfg->calls_count; }
+
+static const unsigned char* entry_end(const struct hws_call* c) {
+  const unsigned char* p = (const unsigned char*)c + sizeof *c;
+  for (uint64_t i = 0; i < c->nwrites; i++) p += sizeof(struct hws_write) + ((((const struct hws_write*)p)->size + 7) & ~7ULL);
+  return p;
+}
+
+static void advance(void) {
+  replay_cur = entry_end(next_entry());
+  replay_index++;
+}
+
+/* The entry's memory writes. The kernel may write where the program cannot:
+ * each page is opened for its part of the copy. */
+static void apply_writes(const struct hws_call* c) {
+  const unsigned char* p = (const unsigned char*)c + sizeof *c;
+  for (uint64_t i = 0; i < c->nwrites; i++) {
+    const struct hws_write* w = (const struct hws_write*)p;
+    for (uint64_t done = 0; done < w->size;) {
+      const uint64_t at = w->addr + done;
+      const uint64_t page = at & ~(HWS_PAGE - 1);
+      uint64_t n = page + HWS_PAGE - at;
+      if (n > w->size - done) n = w->size - done;
+      const uint64_t prot = prot_now(page);
+      if (!(prot & HWS_PROT_WRITE)) sys3(HWS_SYS_MPROTECT, page, HWS_PAGE, prot | HWS_PROT_READ | HWS_PROT_WRITE);
+      memcpy((void*)(uintptr_t)at, p + sizeof *w + done, n);
+      if (!(prot & HWS_PROT_WRITE)) sys3(HWS_SYS_MPROTECT, page, HWS_PAGE, prot);
+      done += n;
+    }
+    p += sizeof *w + ((w->size + 7) & ~7ULL);
+  }
+}
+
+/* After every event: once all have happened, the counted end's breakpoint
+ * goes in (the end comes after the last event). */
+static void after_events(void) {
+  if (cfg->end_kind != HWS_END_COUNTED || replay_index != cfg->calls_count || end_armed || next_armed) return;
+  if (cfg->end_stub) {
+    stub_batch = cfg->end_pass ? cfg->end_pass : 1;
+    *(volatile uint64_t*)(uintptr_t)(cfg->end_stub + HWS_END_STUB_LEFT) = stub_batch;
+    unsigned char jal[4];
+    for (int i = 0; i < 4; i++) jal[i] = (unsigned char)(cfg->end_jal >> (8 * i));
+    patch_bytes(cfg->end_pc, jal, 0, 4);
+  } else {
+    unsigned char orig[4];
+    put_breakpoint(cfg->end_pc, orig);
+  }
+  end_armed = 1;
+}
+
+/* A signal delivered to the program's handler: the frame the kernel wrote
+ * and the registers it set. */
+static void deliver_signal(unsigned char* uc, const struct hws_call* c) {
+  apply_writes(c);
+  U64_AT(uc, HWS_UC_PC) = c->args[0];
+  U64_AT(uc, HWS_UC_X(2)) = c->args[1];
+  U64_AT(uc, HWS_UC_X(1)) = c->args[2];
+  U64_AT(uc, HWS_UC_X(10)) = c->nr;
+  U64_AT(uc, HWS_UC_X(11)) = c->args[3];
+  U64_AT(uc, HWS_UC_X(12)) = c->args[4];
+  advance();
+}
+
+/* Signals delivered where the context in `uc` is about to resume (after an
+ * event, or at the start), one after another as the kernel does. */
+static void deliver_pending(unsigned char* uc) {
+  const struct hws_call* c;
+  while ((c = next_entry()) && (c->flags & HWS_CALL_SIGNAL) && c->site == U64_AT(uc, HWS_UC_PC))
+    deliver_signal(uc, c);
+}
+
 static NORETURN void diverge_site(uint64_t pc, uint64_t nr) {
   hws_buf_str(&detail, "syscall ");
   hws_buf_u64(&detail, nr);
@@ -462,66 +624,87 @@ static NORETURN void diverge_site(uint64_t pc, uint64_t nr) {
   finish("diverged", 0, 0, pc);
 }
 
+static void describe_entry(const struct hws_call* c) {
+  hws_buf_str(&detail, "entry #");
+  hws_buf_u64(&detail, replay_index + 1);
+  if (c->flags & HWS_CALL_COUNTER) {
+    hws_buf_str(&detail, " of the replay table is a read of counter ");
+    hws_buf_hex(&detail, c->nr);
+  } else if (c->flags & HWS_CALL_FAULT) {
+    hws_buf_str(&detail, " of the replay table is a fault (signal ");
+    hws_buf_u64(&detail, c->nr);
+    hws_buf_char(&detail, ')');
+  } else if (c->flags & HWS_CALL_SIGNAL) {
+    hws_buf_str(&detail, " of the replay table is the delivery of signal ");
+    hws_buf_u64(&detail, c->nr);
+  } else {
+    hws_buf_str(&detail, " of the replay table is syscall ");
+    hws_buf_u64(&detail, c->nr);
+  }
+  hws_buf_str(&detail, " at pc ");
+  hws_buf_hex(&detail, c->site);
+}
+
 /* Replays the next call for the ecall or counter read at regs->pc (a0
  * unknown for near sites). Returns the register it set (a0 = x10 for a
  * syscall's result, rd for a counter read) with its value in regs, or ends
- * the slice. */
+ * the slice (HWS_END_SYSCALL: at this ecall, before it runs). */
 static unsigned replay(struct hws_regs* regs, int near_site) {
   const uint64_t site = regs->pc, nr = regs->x[17];
-  if (replay_index >= cfg->calls_count) {
+  const struct hws_call* c = next_entry();
+  if (!c) {
     hws_buf_str(&detail, "replay table exhausted after ");
     hws_buf_u64(&detail, replay_index);
-    hws_buf_str(&detail, " syscalls: the program made ");
+    hws_buf_str(&detail, " events: the program made ");
     diverge_site(site, nr);
   }
-  const struct hws_call* c = (const struct hws_call*)replay_cur;
   const int counter = (c->flags & HWS_CALL_COUNTER) != 0;
   const unsigned dest = counter ? (unsigned)c->args[0] : 10;
-  if (c->site != site || (!counter && c->nr != nr) || (counter && (near_site || dest == 0 || dest > 31))) {
-    hws_buf_str(&detail, "entry #");
-    hws_buf_u64(&detail, replay_index + 1);
-    hws_buf_str(&detail, counter ? " of the replay table is a read of counter " : " of the replay table is syscall ");
-    if (counter) hws_buf_hex(&detail, c->nr);
-    else hws_buf_u64(&detail, c->nr);
-    hws_buf_str(&detail, " at pc ");
-    hws_buf_hex(&detail, c->site);
+  if ((c->flags & (HWS_CALL_FAULT | HWS_CALL_SIGNAL)) || c->site != site || (!counter && c->nr != nr) ||
+      (counter && (near_site || dest == 0 || dest > 31))) {
+    describe_entry(c);
     hws_buf_str(&detail, ", but the program made ");
     diverge_site(site, nr);
   }
-  if (replay_index + 1 == cfg->calls_count && cfg->end_kind == HWS_END_SYSCALL) {
+  if (last_entry() && cfg->end_kind == HWS_END_SYSCALL) {
     /* The slice ends at this ecall, before it runs. */
     ov_fixed += near_site ? 1 + far_head() : sig_head();
     hits = 1;
-    int equal = regs_equal(regs, &cfg->end_regs, near_site, &detail);
+    int equal = regs_equal(regs, &cfg->end_regs, near_site ? 10 : 0, &detail);
     finish("ok", 1, equal, site);
   }
-  const unsigned char* p = replay_cur + sizeof(struct hws_call);
-  for (uint64_t i = 0; i < c->nwrites; i++) {
-    const struct hws_write* w = (const struct hws_write*)p;
-    /* Set-up checked that every page of the write is in a region (a write
-     * may span several: pages of different protections, zero
-     * pages). The kernel may write where the program cannot: each page is
-     * opened for its part of the copy. */
-    for (uint64_t done = 0; done < w->size;) {
-      const uint64_t at = w->addr + done;
-      const uint64_t page = at & ~(HWS_PAGE - 1);
-      uint64_t n = page + HWS_PAGE - at;
-      if (n > w->size - done) n = w->size - done;
-      const struct hws_region* r = region_of(at, n);
-      const uint64_t prot = r ? region_prot(r) : HWS_PROT_WRITE;
-      if (!(prot & HWS_PROT_WRITE)) sys3(HWS_SYS_MPROTECT, page, HWS_PAGE, prot | HWS_PROT_WRITE);
-      memcpy((void*)(uintptr_t)at, p + sizeof *w + done, n);
-      if (!(prot & HWS_PROT_WRITE)) sys3(HWS_SYS_MPROTECT, page, HWS_PAGE, prot);
-      done += n;
-    }
-    p += sizeof *w + ((w->size + 7) & ~7ULL);
-  }
-  if ((c->flags & HWS_CALL_ECHO) && (c->nr == HWS_SYS_WRITE || c->nr == HWS_SYS_WRITEV))
+  apply_writes(c);
+  if ((c->flags & HWS_CALL_ECHO) && (c->nr == HWS_SYS_WRITE || c->nr == HWS_SYS_WRITEV)) {
+    open_marks_for_reading(1);
     sys3(c->nr, c->args[0], c->args[1], c->args[2]);
+    open_marks_for_reading(0);
+  }
   regs->x[dest] = c->ret;
-  replay_cur = p;
-  replay_index++;
+  advance();
   return dest;
+}
+
+/* The ucontext rt_sigreturn restores (at sp + HWS_SIGFRAME_UC), into the
+ * runtime's own frame `uc`: every register and the pc. */
+static void sigreturn_context(unsigned char* uc, uint64_t sp, uint64_t recorded_a0) {
+  unsigned char* from = (unsigned char*)(uintptr_t)(sp + HWS_SIGFRAME_UC);
+  if (!region_of(sp, HWS_SIGFRAME_UC + HWS_UC_FCSR + 4)) {
+    hws_buf_str(&detail, "rt_sigreturn's frame at sp ");
+    hws_buf_hex(&detail, sp);
+    hws_buf_str(&detail, " is not in the slice's pages");
+    finish("diverged", 0, 0, U64_AT(uc, HWS_UC_PC));
+  }
+  if (U64_AT(from, HWS_UC_X(10)) != recorded_a0) {
+    hws_buf_str(&detail, "rt_sigreturn restores a0 = ");
+    hws_buf_hex(&detail, U64_AT(from, HWS_UC_X(10)));
+    hws_buf_str(&detail, ", the traced program got ");
+    hws_buf_hex(&detail, recorded_a0);
+    finish("diverged", 0, 0, U64_AT(uc, HWS_UC_PC));
+  }
+  U64_AT(uc, HWS_UC_PC) = U64_AT(from, HWS_UC_PC);
+  for (int i = 1; i < 32; i++) U64_AT(uc, HWS_UC_X(i)) = U64_AT(from, HWS_UC_X(i));
+  for (int i = 0; i < 32; i++) U64_AT(uc, HWS_UC_F(i)) = U64_AT(from, HWS_UC_F(i));
+  U32_AT(uc, HWS_UC_FCSR) = U32_AT(from, HWS_UC_FCSR);
 }
 
 /* C half of the far entry (entry.S), on the runtime stack. */
@@ -533,7 +716,16 @@ USED void hws_far_replay(struct hws_far_frame* f) {
   f->r.x[0] = 0;
   f->r.x[10] = 0;
   replay(&f->r, 1);
+  if (cfg->end_kind == HWS_END_AFTER_CALL && replay_index == cfg->calls_count) {
+    /* The slice ends right after this call. */
+    ov_fixed += far_head();
+    hits = 1;
+    struct hws_regs now = f->r;
+    now.pc += 4;
+    finish("ok", 1, regs_equal(&now, &cfg->end_regs, 0, &detail), now.pc);
+  }
   ov_fixed += far_head() + far_tail();
+  after_events();
 }
 
 /* ---- signals ----------------------------------------------------------- */
@@ -555,6 +747,136 @@ static void describe_signal(long sig, const unsigned char* info, uint64_t pc) {
     hws_buf_hex(&detail, U64_AT(info, HWS_SIGINFO_ADDR));
   }
   if (in_runtime(pc)) hws_buf_str(&detail, " (in the slice runtime)");
+}
+
+/* The registers in `uc` against the recorded end state; ends the slice. */
+static NORETURN void end_here(unsigned char* uc, uint64_t pc) {
+  struct hws_regs now;
+  uc_to_regs(uc, &now);
+  finish("ok", 1, regs_equal(&now, &cfg->end_regs, 0, &detail), pc);
+}
+
+/* A hit of the counted end's breakpoint (the original instruction is back
+ * in place): is this the end? See HWS_END_COUNTED in slice_abi.h. */
+static int counted_end_here(unsigned char* uc, uint64_t pc) {
+  static uint64_t passes;
+  const uint64_t expected = cfg->end - cfg->start;
+  if (cfg->end_pass) return ++passes == cfg->end_pass;
+  if (counters != kCountersNone) {
+    /* Past the interval's length the program ran past its end: exactly so
+     * with user-only counts; with counts that include the kernel too, since
+     * the recorded length counts the tracer's kernel work, which the slice
+     * does not do. */
+    const uint64_t n = program_count_now(sig_head());
+    if (n > expected) {
+      hws_buf_str(&detail, "ran past its end: at hit ");
+      hws_buf_u64(&detail, hits);
+      hws_buf_str(&detail, " of pc ");
+      hws_buf_hex(&detail, pc);
+      hws_buf_str(&detail, " the program had retired ");
+      hws_buf_u64(&detail, n);
+      hws_buf_str(&detail, " instructions, ");
+      hws_buf_u64(&detail, expected);
+      hws_buf_str(&detail, " expected");
+      ov_fixed += sig_head();
+      finish("diverged", 0, 0, pc);
+    }
+    if (counters == kCountersUser && (cfg->flags & HWS_F_EXACT)) return n == expected;
+  }
+  /* Otherwise the whole state the slice can observe decides. */
+  struct hws_regs now;
+  uc_to_regs(uc, &now);
+  if (!regs_equal(&now, &cfg->end_regs, 0, 0)) return 0;
+  if (!end_stack_matches()) {
+    stack_misses++; /* said in the report if the end is never found */
+    return 0;
+  }
+  if (hws_digest_ranges((const struct hws_range*)((const char*)cfg + cfg->digest_off), cfg->digest_count) ==
+      cfg->expected_digest)
+    return 1;
+  digest_misses++;
+  return 0;
+}
+
+/* A check of the pass stub (its ebreak at end_stub + HWS_END_STUB_CHECK):
+ * the end, or the next batch of passes. */
+static void stub_check(unsigned char* uc) {
+  hits++;
+  end_traps++;
+  stub_passes += stub_batch;
+  ov_fixed += HWS_END_STUB_PASS * (stub_batch - 1) + HWS_END_STUB_CHECK_HEAD;
+  const unsigned rd = (unsigned)cfg->end_stub_rd, scratch = (unsigned)cfg->end_stub_scratch;
+  /* The registers at end_pc: the scratch register's value is in the stub,
+   * rd is dead there (the end instruction writes it unread). */
+  struct hws_regs now;
+  uc_to_regs(uc, &now);
+  now.pc = cfg->end_pc;
+  now.x[scratch] = *(volatile uint64_t*)(uintptr_t)(cfg->end_stub + HWS_END_STUB_SAVE);
+  now.x[rd] = cfg->end_regs.x[rd];
+  const uint64_t expected = cfg->end - cfg->start;
+  const int exact = counters == kCountersUser && (cfg->flags & HWS_F_EXACT);
+  uint64_t n = 0;
+  int is_end;
+  if (cfg->end_pass) {
+    is_end = stub_passes == cfg->end_pass;
+  } else {
+    if (counters != kCountersNone) {
+      n = program_count_now(sig_head());
+      if (n > expected) {
+        hws_buf_str(&detail, "ran past its end: at pass ");
+        hws_buf_u64(&detail, stub_passes);
+        hws_buf_str(&detail, " of pc ");
+        hws_buf_hex(&detail, cfg->end_pc);
+        hws_buf_str(&detail, " the program had retired ");
+        hws_buf_u64(&detail, n);
+        hws_buf_str(&detail, " instructions, ");
+        hws_buf_u64(&detail, expected);
+        hws_buf_str(&detail, " expected");
+        ov_fixed += sig_head();
+        finish("diverged", 0, 0, cfg->end_pc);
+      }
+    }
+    if (exact) {
+      is_end = n == expected;
+    } else {
+      is_end = regs_equal(&now, &cfg->end_regs, (int)rd, 0);
+      if (is_end && !end_stack_matches()) {
+        stack_misses++;
+        is_end = 0;
+      }
+      if (is_end) {
+        is_end = hws_digest_ranges((const struct hws_range*)((const char*)cfg + cfg->digest_off), cfg->digest_count) ==
+                 cfg->expected_digest;
+        if (!is_end) digest_misses++;
+      }
+    }
+  }
+  if (is_end) {
+    ov_fixed += sig_head();
+    regs_to_uc(&now, uc);
+    finish("ok", 1, regs_equal(&now, &cfg->end_regs, (int)rd, &detail), cfg->end_pc);
+  }
+  /* The next batch: with exact counts, about half the passes the count says
+   * are left (from the passes' average length since the first check); else
+   * every pass. */
+  uint64_t next = 1;
+  if (exact && !(cfg->flags & HWS_F_EVERY_PASS)) {
+    if (!stub_have_first) {
+      stub_have_first = 1;
+      stub_first_n = n;
+      stub_first_passes = stub_passes;
+    } else if (stub_passes > stub_first_passes && n > stub_first_n) {
+      const uint64_t per = (n - stub_first_n) / (stub_passes - stub_first_passes);
+      const uint64_t left = per ? (expected - n) / per : 0;
+      next = left / 4;
+      if (next > 4 * stub_batch) next = 4 * stub_batch;
+      if (next < 1) next = 1;
+    }
+  }
+  stub_batch = next;
+  *(volatile uint64_t*)(uintptr_t)(cfg->end_stub + HWS_END_STUB_LEFT) = next;
+  U64_AT(uc, HWS_UC_PC) = cfg->end_stub + HWS_END_STUB_RESUME;
+  ov_fixed += sig_head() + sig_tail() + HWS_END_STUB_CHECK_TAIL;
 }
 
 /* C half of every signal handler (entry.S hws_sig_entry), on the
@@ -582,10 +904,22 @@ USED void hws_on_signal(long sig, void* infov, void* ucv) {
       U64_AT(uc, HWS_UC_PC) = pc + 4;
       return;
     }
+    if (sig == HWS_SIGSEGV && pc == (uint64_t)hws_calib_fault) {
+      /* f: a read, k3 instructions, the faulting load, PRE_SIG handler
+       * instructions, a read. */
+      const uint64_t k3 = label_insns(hws_cal_ecall_d + 4, hws_calib_fault);
+      int64_t f = (int64_t)(hws_sample_a[1] - hws_calib_buf[10]) - (int64_t)cal_e - (int64_t)k3 - (int64_t)PRE_SIG;
+      cal_f = f > 0 ? (uint64_t)f : 0;
+      U64_AT(uc, HWS_UC_PC) = pc + 4;
+      return;
+    }
     if (sig == HWS_SIGTRAP && pc == (uint64_t)hws_start_trap) {
       regs_to_uc(&cfg->start_regs, uc);
       started = 1;
+      deliver_pending(uc);
+      after_events();
       ov_fixed += sig_tail();
+      region_start_ns = now_ns();
       return;
     }
     hws_buf_str(&detail, "set-up failed: ");
@@ -594,33 +928,32 @@ USED void hws_on_signal(long sig, void* infov, void* ucv) {
   }
 
   window_enter();
-  if (sig == HWS_SIGTRAP && cfg->end_kind == HWS_END_PC_REGS) {
-    if (pc == cfg->end_pc && end_armed) {
+  traps++;
+  if (sig == HWS_SIGTRAP && cfg->end_kind == HWS_END_COUNTED) {
+    if (cfg->end_stub && pc == cfg->end_stub + HWS_END_STUB_CHECK && end_armed) {
+      stub_check(uc);
+      return;
+    }
+    if (!cfg->end_stub && pc == cfg->end_pc && end_armed) {
       hits++;
-      struct hws_regs now;
-      uc_to_regs(uc, &now);
-      /* The end is the hit with the recorded register file once every
-       * recorded call has been replayed: an earlier hit with the same
-       * registers (a loop whose state lives in memory, e.g. a buffer that
-       * wraps) but calls still to come is not it. */
-      if (replay_index == cfg->calls_count && regs_equal(&now, &cfg->end_regs, 0, 0)) {
-        if (end_stack_matches()) {
-          ov_fixed += sig_head();
-          finish("ok", 1, 1, pc);
-        }
-        stack_misses++;  /* said in the report if the end is never found */
-      }
-      /* Not yet: run the real instruction, stop right after it. */
+      end_traps++;
+      /* The original instruction back: the end runs it next, or it runs
+       * now with a breakpoint after it. */
       unsigned char insn[4];
-      for (int i = 0; i < 4; i++) insn[i] = (unsigned char)(cfg->end_insn >> (8 * i));
+      end_insn_bytes(insn);
       restore_code(pc, insn, (unsigned)cfg->end_insn_len);
       end_armed = 0;
+      if (counted_end_here(uc, pc)) {
+        ov_fixed += sig_head();
+        end_here(uc, pc);
+      }
       next_len = put_breakpoint(cfg->end_next_pc, next_orig);
       next_armed = 1;
       ov_fixed += sig_head() + sig_tail();
       return;
     }
     if (pc == cfg->end_next_pc && next_armed) {
+      end_traps++;
       restore_code(pc, next_orig, next_len);
       next_armed = 0;
       unsigned char orig[4];
@@ -636,16 +969,61 @@ USED void hws_on_signal(long sig, void* infov, void* ucv) {
     const uint64_t stand_in = cal_b < 1 ? cal_b : 1;
     struct hws_regs now;
     uc_to_regs(uc, &now);
+    if (last_entry() && cfg->end_kind == HWS_END_SYSCALL) end_traps++;
+    const uint64_t nr = now.x[17];
+    const int sigreturn = next_entry() && !(next_entry()->flags & HWS_CALL_COUNTER) && nr == HWS_SYS_RT_SIGRETURN;
     const unsigned dest = replay(&now, 0);
     U64_AT(uc, HWS_UC_X(dest)) = now.x[dest];
     U64_AT(uc, HWS_UC_PC) = pc + 4;
-    ov_fixed += sig_head() - stand_in + sig_tail();
+    if (sigreturn) sigreturn_context(uc, now.x[2], now.x[10]);
     uncounted += 1 - stand_in;
+    if (cfg->end_kind == HWS_END_AFTER_CALL && replay_index == cfg->calls_count) {
+      ov_fixed += sig_head() - stand_in;
+      hits = 1;
+      end_traps++;
+      end_here(uc, U64_AT(uc, HWS_UC_PC));
+    }
+    ov_fixed += sig_head() - stand_in + sig_tail();
+    deliver_pending(uc);
+    after_events();
+    return;
+  }
+  /* The program's own instruction raised the signal: a fault mark or a
+   * signal the traced program got there too. */
+  const struct hws_call* c = next_entry();
+  const uint64_t addr = U64_AT(info, HWS_SIGINFO_ADDR);
+  if (c && (c->flags & HWS_CALL_FAULT) && c->site == pc && c->nr == (uint64_t)sig &&
+      (c->args[0] == HWS_NO_PAGE || (addr & ~(HWS_PAGE - 1)) == c->args[0])) {
+    if (last_entry() && cfg->end_kind == HWS_END_FAULT) {
+      ov_fixed += fault_head(sig);
+      hits = 1;
+      end_traps++;
+      end_here(uc, pc);
+    }
+    struct mark_page* m = c->args[0] == HWS_NO_PAGE ? 0 : mark_of(c->args[0]);
+    if (m) {
+      m->prot = c->args[1] & 7;
+      sys3(HWS_SYS_MPROTECT, m->page, HWS_PAGE, m->prot);
+    }
+    advance();
+    ov_fixed += fault_head(sig) + sig_tail();
+    deliver_pending(uc);
+    after_events();
+    return;
+  }
+  if (c && (c->flags & HWS_CALL_SIGNAL) && c->site == pc && c->nr == (uint64_t)sig) {
+    ov_fixed += fault_head(sig) + sig_tail();
+    deliver_pending(uc);
+    after_events();
     return;
   }
   ov_fixed += PRE_SIG;
   describe_signal(sig, info, pc);
   if (sig == HWS_SIGTRAP) hws_buf_str(&detail, ", not a slice breakpoint");
+  if (c) {
+    hws_buf_str(&detail, "; next event: ");
+    describe_entry(c);
+  }
   finish("fault", 0, 0, pc);
 }
 
@@ -685,7 +1063,7 @@ static int overlaps(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) { return a
 
 /* Extra protection for pages the runtime patches (end_pc, end_next_pc). */
 static uint64_t patch_prot(uint64_t addr, uint64_t size) {
-  if (cfg->end_kind != HWS_END_PC_REGS) return 0;
+  if (cfg->end_kind != HWS_END_COUNTED || (size == HWS_PAGE && mark_of(addr))) return 0;
   if (overlaps(addr, size, cfg->end_pc, cfg->end_insn_len) || overlaps(addr, size, cfg->end_next_pc, 4))
     return HWS_PROT_WRITE;
   return 0;
@@ -736,10 +1114,11 @@ static void check_config(void) {
   if (cfg->magic != HWS_MAGIC) setup_error("no slice configuration (bad magic) at ", (uint64_t)cfg, kHex);
   cfg_valid = 1;
   if (cfg->version != HWS_VERSION) setup_error("unsupported slice format version ", cfg->version, kDecimal);
-  if (cfg->end_kind != HWS_END_PC_REGS && cfg->end_kind != HWS_END_SYSCALL)
+  if (cfg->end_kind != HWS_END_COUNTED && cfg->end_kind != HWS_END_SYSCALL && cfg->end_kind != HWS_END_FAULT &&
+      cfg->end_kind != HWS_END_AFTER_CALL)
     setup_error("unknown end kind ", cfg->end_kind, kDecimal);
-  if (cfg->end_kind == HWS_END_SYSCALL && cfg->calls_count == 0)
-    setup_error("a syscall end needs a replay table", 0, kNoValue);
+  if (cfg->end_kind != HWS_END_COUNTED && cfg->calls_count == 0)
+    setup_error("an end at an event needs a replay table", 0, kNoValue);
   /* The replay table must hold exactly calls_count well-formed calls. */
   const unsigned char* p = (const unsigned char*)cfg + cfg->replay_off;
   const unsigned char* end = p + cfg->replay_size;
@@ -760,6 +1139,24 @@ static void check_config(void) {
   }
   if (p != end) setup_error("replay table has bytes after the last call", 0, kNoValue);
   replay_cur = (const unsigned char*)cfg + cfg->replay_off;
+  /* The pages of fault marks, with the protection their region starts
+   * with; the end's entry kind must match the end kind. */
+  const struct hws_call* last = 0;
+  for (p = replay_cur; p != end; p = entry_end(last)) {
+    last = (const struct hws_call*)(const void*)p;
+    if (!(last->flags & HWS_CALL_FAULT) || last->args[0] == HWS_NO_PAGE || mark_of(last->args[0])) continue;
+    if (last->args[0] & (HWS_PAGE - 1)) setup_error("fault mark on an unaligned page: ", last->args[0], kHex);
+    if (nmarks == HWS_MAX_MARKS) setup_error("more pages with fault marks than the runtime tracks: ", HWS_MAX_MARKS, kDecimal);
+    const struct hws_region* r = region_of(last->args[0], HWS_PAGE);
+    marks[nmarks].page = last->args[0];
+    marks[nmarks].prot = r ? r->prot & 7 : 0;
+    nmarks++;
+  }
+  if ((cfg->end_kind == HWS_END_FAULT) != (last && (last->flags & HWS_CALL_FAULT)))
+    setup_error("the end kind does not match the last replay-table entry", 0, kNoValue);
+  if ((cfg->end_kind == HWS_END_SYSCALL || cfg->end_kind == HWS_END_AFTER_CALL) &&
+      (last->flags & (HWS_CALL_FAULT | HWS_CALL_SIGNAL | HWS_CALL_COUNTER)))
+    setup_error("a syscall end needs a syscall as the last replay-table entry", 0, kNoValue);
 }
 
 static void map_regions(void) {
@@ -818,22 +1215,38 @@ static void map_regions(void) {
 
   if (fills_left) setup_error("fill outside the slice's regions: ", ((const struct hws_write*)fill)->addr, kHex);
 
+  /* A marked page outside the regions must fault because nothing is there:
+   * the kernel may have put the slice's own stack or vDSO there (the
+   * runtime uses neither once hws_main runs). */
+  for (uint64_t i = 0; i < nmarks; i++)
+    if (!region_of(marks[i].page, HWS_PAGE)) sys3(HWS_SYS_MUNMAP, marks[i].page, HWS_PAGE, 0);
+
   const struct hws_range* d = (const struct hws_range*)((const char*)cfg + cfg->digest_off);
   for (uint64_t i = 0; i < cfg->digest_count; i++) {
     const struct hws_region* r = region_of(d[i].addr, d[i].size);
-    if (!r || !(r->prot & HWS_PROT_READ))
+    /* A marked page may be unreadable until its mark: the runtime opens
+     * it for the digest (finish). */
+    if (!r || !((r->prot & HWS_PROT_READ) || (r->size == HWS_PAGE && mark_of(r->addr))))
       setup_error("digest range not inside one readable region: ", d[i].addr, kHex);
   }
-  if (cfg->end_kind == HWS_END_PC_REGS) {
+  if (cfg->end_kind == HWS_END_COUNTED) {
     if (cfg->end_insn_len != 2 && cfg->end_insn_len != 4) setup_error("bad end_insn_len ", cfg->end_insn_len, kDecimal);
     if (cfg->end_next_pc != cfg->end_pc + cfg->end_insn_len) setup_error("end_next_pc is not end_pc + end_insn_len: ", cfg->end_next_pc, kHex);
-    if (!region_of(cfg->end_pc, cfg->end_insn_len) || !region_of(cfg->end_next_pc, 2))
+    if (!region_of(cfg->end_pc, cfg->end_insn_len) || (!cfg->end_stub && !region_of(cfg->end_next_pc, 2)))
       setup_error("end pc outside the slice's regions: ", cfg->end_pc, kHex);
+    if (cfg->end_stub) {
+      const struct hws_region* r = region_of(cfg->end_stub, HWS_END_STUB_SIZE);
+      if (!r || (region_prot(r) & 7) != 7 || cfg->end_insn_len != 4 || cfg->end_stub_rd == 0 ||
+          cfg->end_stub_rd > 31 || cfg->end_stub_scratch == 0 || cfg->end_stub_scratch > 31 ||
+          cfg->end_stub_rd == cfg->end_stub_scratch || cfg->end_stub_scratch == 2)
+        setup_error("bad end stub at ", cfg->end_stub, kHex);
+    }
+    /* The breakpoint goes in once every event has happened (after_events). */
     const unsigned char* e = (const unsigned char*)(uintptr_t)cfg->end_pc;
-    int ok = cfg->end_insn_len == 2 ? (e[0] == 0x02 && e[1] == 0x90)
-                                    : (e[0] == 0x73 && e[1] == 0 && e[2] == 0x10 && e[3] == 0);
-    if (!ok) setup_error("no breakpoint at end pc ", cfg->end_pc, kHex);
-    end_armed = 1;
+    unsigned char insn[4];
+    end_insn_bytes(insn);
+    if (memcmp(e, insn, (unsigned long)cfg->end_insn_len) != 0)
+      setup_error("the instruction at the end pc is not the recorded one: ", cfg->end_pc, kHex);
   }
 }
 
@@ -893,9 +1306,13 @@ USED NORETURN void hws_main(uint64_t* initial_sp) {
   map_regions();
   open_counters();
   if (counters != kCountersNone) {
+    long page = sys6(HWS_SYS_MMAP, 0, (long)HWS_PAGE, 0, HWS_MAP_PRIVATE | HWS_MAP_ANONYMOUS, -1, 0);
+    if (page < 0) setup_error("mmap of the calibration page failed, errno ", (uint64_t)-page, kDecimal);
+    hws_fault_page = (uint64_t)page;
     /* Twice: the second run is the warm one (caches, TLB, first touches). */
     hws_calibrate();
     hws_calibrate();
+    sys3(HWS_SYS_MUNMAP, page, HWS_PAGE, 0);
   }
   hws_start();
 }

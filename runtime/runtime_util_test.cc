@@ -185,12 +185,15 @@ hws_result ok_result() {
   hws_result r{};
   r.name = "P1000-2000";
   r.status = "ok";
-  r.end_kind = "pc_regs";
+  r.end_kind = "counted";
   r.start = 1000;
   r.end = 2000;
   r.ended = 1;
   r.end_pc = 0x1234;
   r.hits = 3;
+  r.traps = 3;
+  r.end_traps = 3;
+  r.region_ns = 70000;
   r.counters = "user";
   r.instructions = 1000;
   r.cycles = 2500;
@@ -225,7 +228,7 @@ std::string report(const hws_result& r) {
 TEST(RuntimeResult, JsonHasEveryKeyOfTheAbiInOrder) {
   hws_result r = ok_result();
   EXPECT_EQ(json(r),
-            "{\"name\":\"P1000-2000\",\"status\":\"ok\",\"end\":\"pc_regs\",\"hits\":3,"
+            "{\"name\":\"P1000-2000\",\"status\":\"ok\",\"end\":\"counted\",\"hits\":3,\"traps\":3,\"end_traps\":3,\"region_ns\":70000,"
             "\"instructions\":1000,\"cycles\":2500,\"overhead_instructions\":812,"
             "\"overhead_cycles\":4000,\"counters\":\"user\",\"regs_match\":true,"
             "\"digest\":\"0123456789abcdef\",\"digest_match\":true,\"calls_replayed\":4,"
@@ -235,7 +238,7 @@ TEST(RuntimeResult, JsonHasEveryKeyOfTheAbiInOrder) {
   r.digest_match = 0;
   r.detail = "syscall \"x\"";
   EXPECT_EQ(json(r),
-            "{\"name\":\"P1000-2000\",\"status\":\"diverged\",\"end\":\"pc_regs\",\"hits\":3,"
+            "{\"name\":\"P1000-2000\",\"status\":\"diverged\",\"end\":\"counted\",\"hits\":3,\"traps\":3,\"end_traps\":3,\"region_ns\":70000,"
             "\"instructions\":1000,\"cycles\":2500,\"overhead_instructions\":812,"
             "\"overhead_cycles\":4000,\"counters\":\"user\",\"regs_match\":false,"
             "\"digest\":\"0123456789abcdef\",\"digest_match\":false,\"calls_replayed\":4,"
@@ -244,13 +247,14 @@ TEST(RuntimeResult, JsonHasEveryKeyOfTheAbiInOrder) {
 
 TEST(RuntimeResult, ReportOfACountedSlice) {
   EXPECT_EQ(report(ok_result()),
-            " hwslice slice P1000-2000 (positions 1000..2000): ended at pc 0x1234 after 3 hits\n"
+            " hwslice slice P1000-2000 (positions 1000..2000): ended at pc 0x1234 (counted end, 3 hits)\n"
             "          1000  program instructions (expected 1000)\n"
             "          2500  cycles\n"
             "          0.40  IPC\n"
             "           812  runtime instructions (not included above)\n"
             "          4000  runtime cycles (not included above)\n"
-            "             4  syscalls replayed (of 4)\n"
+            "             3  kernel traps of the runtime's (3 for the end)\n"
+            "             4  events replayed (of 4)\n"
             " state: registers match, memory digest match\n");
 }
 
@@ -263,9 +267,10 @@ TEST(RuntimeResult, ReportWithoutCountersAndWithADigestMismatch) {
   r.digest_match = 0;
   r.expected_digest = 0xfedcba9876543210ULL;
   EXPECT_EQ(report(r),
-            " hwslice slice P1000-2000 (positions 1000..2000): ended at pc 0x1234 (syscall)\n"
+            " hwslice slice P1000-2000 (positions 1000..2000): ended at pc 0x1234 (syscall end)\n"
             "             -  program instructions (expected 1000; no hardware counters)\n"
-            "             4  syscalls replayed (of 4)\n"
+            "             3  kernel traps of the runtime's (3 for the end)\n"
+            "             4  events replayed (of 4)\n"
             " state: registers match, memory digest differs (0123456789abcdef, expected "
             "fedcba9876543210)\n");
 }
@@ -286,7 +291,8 @@ TEST(RuntimeResult, ReportOfADivergence) {
             "          0.40  IPC\n"
             "           812  runtime instructions (not included above)\n"
             "          4000  runtime cycles (not included above)\n"
-            "             2  syscalls replayed (of 4)\n");
+            "             3  kernel traps of the runtime's (3 for the end)\n"
+            "             2  events replayed (of 4)\n");
 }
 
 }  // namespace

@@ -67,21 +67,92 @@
  * bytes. The runtime keeps one cursor; a call from the wrong site (near+32
  * or the trap pc differs from `site`) or past the end is a divergence.
  *
- * End of slice (deterministic on every board, no counter overflow needed):
- *   HWS_END_PC_REGS: the slicer patches `ebreak` (c.ebreak for a 2-byte
- *     instruction) at end_pc. On each hit the runtime's SIGTRAP handler
- *     compares the register file (pc, x1..x31, f0..f31, fcsr) with end_regs
- *     and the stack above sp with end_stack_hash (a loop whose state lives in
- *     its stack frames repeats its registers, e.g. printf's internals line
- *     after line); equal, with every replay-table call already replayed, ends the slice
- *     before the instruction at end_pc runs. Otherwise
- *     it puts the original instruction back, places a breakpoint at
- *     end_next_pc (end_pc is never a control-flow instruction, so that is its
- *     only successor), and on that trap re-arms end_pc. Hits are counted.
- *   HWS_END_SYSCALL: the slice ends when the program reaches the ecall of the
- *     last replay-table call (which is not applied); used when the interval
- *     ends at the program's exit. The registers compared are those at that
- *     ecall (a0 excluded for near-stub sites).
+ * Events: besides syscalls and counter reads, the replay table holds the
+ * two other things that happen to a program at one exact point:
+ *   HWS_CALL_FAULT, a fault mark: the program's instruction at `site`
+ *     faults. args[0] = the page (4 KiB aligned, or HWS_NO_PAGE for a fault
+ *     that needs none, e.g. a program's own SIGILL), args[1] = the
+ *     protection the page has from this mark on, nr = the signal the
+ *     runtime sees (SIGSEGV for an access). The slice maps the page with
+ *     less access than the instruction needs (its region's prot) until the
+ *     mark, so the fault happens exactly there, once: the tracer saw the
+ *     same fault at the same point (a page's first touch in the interval,
+ *     or the program's own fault). At the mark the runtime gives the page
+ *     args[1] and the instruction runs again; the next entry may be a
+ *     signal delivered at that pc.
+ *   HWS_CALL_SIGNAL: the kernel delivered signal `nr` to the program's
+ *     handler at `site` (the pc it interrupted): args[0] = handler pc,
+ *     args[1] = sp, args[2] = ra (the vDSO's sigreturn trampoline),
+ *     args[3] = a1 (&siginfo), args[4] = a2 (&ucontext); a0 = nr; the
+ *     writes are the signal frame the kernel wrote. The runtime applies it
+ *     right after the entry before it (a syscall at a trap site, a fault
+ *     mark), or at the program's own fault at `site` (a synchronous signal
+ *     the slice raises itself), or at the start when it is the first entry
+ *     and `site` is the start pc.
+ *   rt_sigreturn (nr HWS_SYS_RT_SIGRETURN) is always a trap site: the
+ *     runtime loads every register from the ucontext at sp + 128 (struct
+ *     rt_sigframe: siginfo, then ucontext), as the kernel does.
+ * Marked pages: a page with fault marks is a region of its own; the
+ * runtime tracks its current protection (at most HWS_MAX_MARKS marks).
+ *
+ * End of slice: the end is an event that happens once, or a count.
+ *   HWS_END_SYSCALL: at the ecall of the last replay-table call, which is
+ *     not applied (the program's exit). The registers compared are those at
+ *     that ecall (a0 excluded for near-stub sites).
+ *   HWS_END_AFTER_CALL: right after the last replay-table call (a syscall)
+ *     is applied: the registers with its result, pc after the ecall.
+ *   HWS_END_FAULT: at the fault of the last replay-table entry, a fault
+ *     mark, which is not applied (a page's first touch, or the program's
+ *     fatal fault). Registers compared at the faulting instruction.
+ *   HWS_END_COUNTED (an interval that ends in code that makes no syscall and
+ *     touches no new page): the runtime arms `ebreak` (c.ebreak for a 2-byte
+ *     instruction) at end_pc once every replay-table entry has been applied
+ *     (the end comes after the last event). At each hit it decides:
+ *     - end_pass > 0 (the tracer counted the executions of end_pc after the
+ *       last event: step mode): the end_pass-th hit is the end;
+ *     - else, with exact user-only counters (HWS_F_EXACT and the counters
+ *       are user-only): the hit whose program-instruction count is end -
+ *       start is the end; a count past it is a divergence;
+ *     - else the end is the first hit where the register file, the stack
+ *       above sp (end_stack_len bytes, end_stack_hash) and the written-
+ *       memory digest all equal the recorded ones: the whole state the
+ *       slice can observe (an earlier hit in that same state would mean the
+ *       program loops forever without a syscall). A count that includes the
+ *       kernel's instructions bounds it from above: the recorded length
+ *       counts the tracer's kernel work, which the slice does not do, so a
+ *       hit past end - start has run past the end (a divergence), as with
+ *       exact counts.
+ *     A hit that is not the end puts the original instruction back, places a
+ *     breakpoint at end_next_pc (end_pc is never a control-flow instruction,
+ *     so that is its only successor), and on that trap re-arms end_pc.
+ *   The pass stub (end_stub != 0) checks in user mode instead, without a
+ *     kernel trap at every pass: the end instruction (4 bytes, not
+ *     pc-relative, writing an integer rd it does not read, so rd is dead
+ *     there) is replaced by `jal rd, end_stub`; the stub (HWS_END_STUB_SIZE
+ *     bytes, in a page of its own, read+write+exec) counts the passes down:
+ *       S+0:  auipc rd, 0
+ *       S+4:  sd    s, HWS_END_STUB_SAVE(rd)   s = end_stub_scratch
+ *       S+8:  ld    s, HWS_END_STUB_LEFT(rd)
+ *       S+12: addi  s, s, -1
+ *       S+16: sd    s, HWS_END_STUB_LEFT(rd)
+ *       S+20: beq   s, x0, S+36
+ *       S+24: ld    s, HWS_END_STUB_SAVE(rd)   (a check resumes here)
+ *       S+28: the end instruction
+ *       S+32: jal   x0, end_pc + 4
+ *       S+36: ebreak                           (a check)
+ *     LEFT is the number of passes to the next check, which the runtime
+ *     sets: end_pass when known (one check, the end); else, with exact
+ *     counts and without HWS_F_EVERY_PASS, a quarter of the passes the count
+ *     says are left at the passes' average length so far, at most four times
+ *     the last batch (a few checks; a program whose passes thin out towards
+ *     the end can make it run past the end, which the runtime reports: the
+ *     slicer runs such a slice once and sets HWS_F_EVERY_PASS when it did);
+ *     else 1 (every pass is checked, one trap each). Every pass costs
+ *     HWS_END_STUB_PASS instructions besides the program's, a check
+ *     HWS_END_STUB_CHECK_HEAD before its trap and HWS_END_STUB_CHECK_TAIL
+ *     after it: accounted exactly. At the end, rd holds the stub's address:
+ *     it is dead, so it is not compared, and the runtime puts the recorded
+ *     value back.
  *
  * Counters: the runtime opens instructions and cycles with perf_event_open
  * (exclude_kernel when the board allows; flags say which), enables them just
@@ -104,7 +175,7 @@
 #include <stdint.h>
 
 #define HWS_MAGIC 0x31454349534c5748ULL /* "HWSLICE1" */
-#define HWS_VERSION 4
+#define HWS_VERSION 5
 #define HWS_PAGE 4096ULL
 #define HWS_NEAR_STUB_SIZE 56
 /* The first bytes of the runtime image are not used by the runtime: the
@@ -113,10 +184,28 @@
 
 /* hws_config.flags */
 #define HWS_F_EXACT 1ULL          /* start/end positions are exact instruction counts */
+#define HWS_F_EVERY_PASS 2ULL     /* a counted end's pass stub checks every pass (batches of 1) */
 
 /* hws_config.end_kind */
-#define HWS_END_PC_REGS 1ULL
+#define HWS_END_COUNTED 1ULL
 #define HWS_END_SYSCALL 2ULL
+#define HWS_END_FAULT 3ULL
+#define HWS_END_AFTER_CALL 4ULL
+
+/* Fault marks per slice the runtime can track (pages with a protection
+ * that changes at a mark). */
+#define HWS_MAX_MARKS 64
+
+/* The pass stub of HWS_END_COUNTED (see there). */
+#define HWS_END_STUB_SIZE 144
+#define HWS_END_STUB_RESUME 24
+#define HWS_END_STUB_CHECK 36
+#define HWS_END_STUB_SAVE 128
+#define HWS_END_STUB_LEFT 136
+#define HWS_END_STUB_PASS 9        /* jal at end_pc, then S+0..S+24, S+32 */
+#define HWS_END_STUB_CHECK_HEAD 7  /* jal, S+0..S+20 */
+#define HWS_END_STUB_CHECK_TAIL 2  /* S+24, S+32 */
+#define HWS_NO_PAGE 0xffffffffffffffffULL
 
 /* hws_region.prot: PROT_* bits (1 read, 2 write, 4 exec) */
 
@@ -128,6 +217,8 @@
                                  (rdcycle/rdtime/rdinstret) at `site`, always a
                                  trap site; nr = the CSR number, args[0] = rd,
                                  ret = the value rd gets; no writes */
+#define HWS_CALL_FAULT 4ULL   /* a fault mark (see "Events" above) */
+#define HWS_CALL_SIGNAL 8ULL  /* a signal delivered to a handler (see "Events") */
 
 struct hws_regs {
   uint64_t pc;
@@ -182,9 +273,16 @@ struct hws_config {
   uint64_t end_insn;           /* original instruction bytes at end_pc */
   uint64_t end_insn_len;       /* 2 or 4 */
   uint64_t end_next_pc;        /* end_pc + end_insn_len */
+  uint64_t end_pass;           /* HWS_END_COUNTED: the hit of end_pc that is the end, counted
+                                  from the last event; 0: not known */
+  uint64_t end_stub;           /* HWS_END_COUNTED with a pass stub (see below): its address; 0: none */
+  uint64_t end_jal;            /* the jal rd, end_stub written at end_pc when the end is armed */
+  uint64_t end_stub_rd;        /* rd of the end instruction (dead at end_pc: the instruction writes it
+                                  without reading it) */
+  uint64_t end_stub_scratch;   /* the register the stub saves and uses */
   struct hws_regs start_regs;  /* entry state: every register, then jump to pc */
   struct hws_regs end_regs;    /* recorded state at the end point */
-  /* HWS_END_PC_REGS also requires, at the end hit, hws_hash(HWS_FNV_OFFSET)
+  /* HWS_END_COUNTED may also require, at the end hit, hws_hash(HWS_FNV_OFFSET)
    * of the end_stack_len bytes at end_regs.x[2] (the stack above sp, within
    * the slice's pages) to equal end_stack_hash; 0 bytes: no stack check. */
   uint64_t end_stack_len;
@@ -246,7 +344,8 @@ static inline uint64_t hws_hash(uint64_t h, const unsigned char* p, uint64_t n) 
 
 /* JSON written to HWSLICE_STATS_FD (one object, one line):
  *  {"name":"P0-100","status":"ok"|"state_mismatch"|"diverged"|"fault"|"setup",
- *   "end":"pc_regs"|"syscall","hits":N,"instructions":N,"cycles":N,
+ *   "end":"counted"|"syscall"|"fault"|"after_call","hits":N,"traps":N,"end_traps":N,
+ *   "region_ns":N,"instructions":N,"cycles":N,
  *   "overhead_instructions":N,"overhead_cycles":N,"counters":"user"|"all"|"none",
  *   "regs_match":true,"digest":"<16 hex>","digest_match":true,
  *   "calls_replayed":N,"detail":"..."} */

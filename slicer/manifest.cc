@@ -26,7 +26,15 @@ json hex_array(const std::array<uint64_t, 32>& v) {
   return a;
 }
 
-const char* end_kind_name(SliceSpec::EndKind k) { return k == SliceSpec::EndKind::kSyscall ? "syscall" : "pc_regs"; }
+const char* end_kind_name(SliceSpec::EndKind k) {
+  switch (k) {
+    case SliceSpec::EndKind::kSyscall: return "syscall";
+    case SliceSpec::EndKind::kFault: return "fault";
+    case SliceSpec::EndKind::kAfterCall: return "after_call";
+    case SliceSpec::EndKind::kCounted: break;
+  }
+  return "counted";
+}
 
 json to_json(const ManifestSlice& s) {
   json j = {{"file", s.file},
@@ -140,12 +148,17 @@ ManifestSlice slice_from_json(const json& j) {
     s.weight = w.get<double>();
   }
   const std::string kind = string_field(j, "end_kind");
-  if (kind == "pc_regs")
-    s.end_kind = SliceSpec::EndKind::kPcRegs;
+  if (kind == "counted")
+    s.end_kind = SliceSpec::EndKind::kCounted;
   else if (kind == "syscall")
     s.end_kind = SliceSpec::EndKind::kSyscall;
+  else if (kind == "fault")
+    s.end_kind = SliceSpec::EndKind::kFault;
+  else if (kind == "after_call")
+    s.end_kind = SliceSpec::EndKind::kAfterCall;
   else
-    throw Problem{"field 'end_kind' must be \"pc_regs\" or \"syscall\", not \"" + kind + "\""};
+    throw Problem{"field 'end_kind' must be \"counted\", \"syscall\", \"fault\" or \"after_call\", not \"" + kind +
+                  "\""};
   s.end_pc = hex_field(j, "end_pc");
   const json& r = field(j, "end_regs");
   if (!r.is_object()) throw Problem{"field 'end_regs' must be an object"};
@@ -194,8 +207,9 @@ ManifestSlice manifest_slice(const SliceSpec& spec, const SliceFile& slice, std:
   s.exact = spec.exact;
   s.weight = weight;
   s.end_kind = spec.end_kind;
-  s.end_pc = spec.end_kind == SliceSpec::EndKind::kSyscall && !spec.syscalls.empty() ? spec.syscalls.back().pc
-                                                                                      : spec.end_regs.pc;
+  // Where the end mechanism fires: the last event's pc, or the counted pc.
+  s.end_pc = spec.end_kind != SliceSpec::EndKind::kCounted && !spec.syscalls.empty() ? spec.syscalls.back().pc
+                                                                                     : spec.end_regs.pc;
   s.end_regs.pc = spec.end_regs.pc;
   s.end_regs.ints = spec.end_regs.ints;
   s.end_regs.ints[0] = 0;

@@ -11,7 +11,7 @@
 //    "slices": [
 //      {"file": "xz.3.slice", "start": 300, "end": 400, "instructions": 100,
 //       "exact": true, "weight": 0.25 (optional),
-//       "end_kind": "pc_regs" | "syscall", "end_pc": "10abc",
+//       "end_kind": "counted" | "syscall" | "fault" | "after_call", "end_pc": "10abc",
 //       "end_regs": {"pc": "10abc", "ints": [32 hex], "fps": [32 hex], "fcsr": "0"},
 //       "digest": "0123456789abcdef", "digest_ranges": 3,
 //       "replayed_calls": 5, "in_place_sites": 2, "near_stubs": 3, "trap_sites": 0,
@@ -58,7 +58,7 @@ struct ManifestSlice {
   uint64_t instructions = 0;  // end - start
   bool exact = true;
   std::optional<double> weight;
-  SliceSpec::EndKind end_kind = SliceSpec::EndKind::kPcRegs;
+  SliceSpec::EndKind end_kind = SliceSpec::EndKind::kCounted;
   uint64_t end_pc = 0;
   ManifestRegs end_regs;
   uint64_t digest = 0;

@@ -28,7 +28,7 @@ Manifest sample() {
   a.instructions = 100000000;
   a.exact = true;
   a.weight = 0.123456789012345678;
-  a.end_kind = SliceSpec::EndKind::kPcRegs;
+  a.end_kind = SliceSpec::EndKind::kCounted;
   a.end_pc = 0x10abc;
   a.end_regs.pc = 0x10abc;
   for (size_t i = 1; i < 32; ++i) a.end_regs.ints[i] = 0x1000 * i + i;
@@ -90,7 +90,7 @@ TEST(Manifest, FieldSpelling) {
   EXPECT_EQ(s["end"], 400000000);
   EXPECT_EQ(s["instructions"], 100000000);
   EXPECT_EQ(s["exact"], true);
-  EXPECT_EQ(s["end_kind"], "pc_regs");
+  EXPECT_EQ(s["end_kind"], "counted");
   EXPECT_EQ(s["end_pc"], "10abc");
   EXPECT_EQ(s["end_regs"]["pc"], "10abc");
   EXPECT_EQ(s["end_regs"]["ints"][0], "0");
@@ -131,7 +131,8 @@ TEST(Manifest, PreciseErrors) {
       {"negative", [](json& s) { s["size"] = -1; },
        "P.manifest.json: slice 1: field 'size' must be a non-negative integer"},
       {"kind", [](json& s) { s["end_kind"] = "counter"; },
-       "P.manifest.json: slice 1: field 'end_kind' must be \"pc_regs\" or \"syscall\", not \"counter\""},
+       "P.manifest.json: slice 1: field 'end_kind' must be \"counted\", \"syscall\", \"fault\" or \"after_call\", not "
+       "\"counter\""},
       {"pc", [](json& s) { s["end_pc"] = "0x12"; },
        "P.manifest.json: slice 1: field 'end_pc' is not a 64-bit hex number: \"0x12\""},
       {"ints", [](json& s) { s["end_regs"]["ints"].erase(0); },

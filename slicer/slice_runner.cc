@@ -37,6 +37,9 @@ Result<SliceStats> parse_slice_stats(const std::string& text) {
   str("detail", s.detail);
   str("digest", s.digest);
   num("hits", s.hits);
+  num("traps", s.traps);
+  num("end_traps", s.end_traps);
+  num("region_ns", s.region_ns);
   num("instructions", s.instructions);
   num("cycles", s.cycles);
   num("overhead_instructions", s.overhead_instructions);

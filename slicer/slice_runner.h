@@ -24,6 +24,8 @@ struct SliceStats {
   std::string name, status, end, counters, detail, digest;
   uint64_t hits = 0, instructions = 0, cycles = 0, overhead_instructions = 0, overhead_cycles = 0,
            calls_replayed = 0;
+  uint64_t traps = 0, end_traps = 0;  // kernel traps of the runtime's, and of those the end's
+  uint64_t region_ns = 0;             // guest time from the counters' start to the end
   bool regs_match = false, digest_match = false;
 };
 

@@ -29,7 +29,7 @@ TEST(SliceRunner, KillsASliceAtItsTimeout) {
 
 TEST(SliceRunner, ParsesTheRuntimesStats) {
   auto s = parse_slice_stats(
-      R"({"name":"0-100","status":"ok","end":"pc_regs","hits":3,"instructions":100,"cycles":250,)"
+      R"({"name":"0-100","status":"ok","end":"counted","hits":3,"instructions":100,"cycles":250,)"
       R"("overhead_instructions":812,"overhead_cycles":900,"counters":"user","regs_match":true,)"
       R"("digest":"0123456789abcdef","digest_match":true,"calls_replayed":2,"detail":""})");
   ASSERT_TRUE(s) << s.error().message();

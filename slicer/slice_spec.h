@@ -7,10 +7,13 @@
 //    each once, sorted by address, 4 KiB each, content as it must be at the
 //    slice start (content at the interval start, or at the page's first
 //    touch, which is the same for bytes the kernel did not write).
-//  - syscalls: every syscall completed in the interval, in order, with its
-//    result and exact memory writes. With end_kind kSyscall the last entry is
-//    the call the slice ends at (it is not replayed).
-//  - start_regs at `start`, end_regs at `end` (for kPcRegs, end_regs.pc is a
+//  - syscalls: the interval's events in order: every syscall completed in
+//    it with its result and exact memory writes, the program's counter
+//    reads, fault marks and signal deliveries (tracer/trace_record.h). The
+//    end is an event or a count (EndKind); for kSyscall and kFault the last
+//    entry is the event the slice ends at (not replayed), for kAfterCall the
+//    last syscall, after which it ends.
+//  - start_regs at `start`, end_regs at `end` (for kCounted, end_regs.pc is a
 //    non-control-flow, non-ecall instruction inside `pages`).
 //  - mappings: the program's whole address space during the interval (union
 //    of all maps seen), so the writer can place its own pages in holes: stub
@@ -39,12 +42,24 @@ struct AddressRange {
 };
 
 struct SliceSpec {
-  enum class EndKind { kPcRegs, kSyscall };
+  // kCounted: at a pc and an instruction count (runtime/slice_abi.h,
+  // HWS_END_COUNTED); kSyscall: at the ecall of the last entry (the
+  // program's exit); kFault: at the last entry, a fault mark; kAfterCall:
+  // right after the last entry, a syscall.
+  enum class EndKind { kCounted, kSyscall, kFault, kAfterCall };
   std::string program;          // path of the traced program (for the manifest)
   uint64_t start = 0, end = 0;  // program positions (user instructions)
   bool exact = true;            // start/end are exact counts
   RegsRecord start_regs, end_regs;
-  EndKind end_kind = EndKind::kPcRegs;
+  EndKind end_kind = EndKind::kCounted;
+  // kCounted: the execution of end_regs.pc after the last event that is the
+  // end (1 = the first), when the tracer counted them (step mode); 0: not
+  // known, the runtime decides by count and state.
+  uint64_t end_pass = 0;
+  // Why no slice can reproduce this interval exactly (e.g. a signal the
+  // tracer had to deliver at a point no slice can find again); empty: it
+  // can. The slicer refuses such an interval with this reason.
+  std::string unsliceable;
   std::vector<SlicePage> pages;
   std::vector<SyscallRecord> syscalls;
   // Ranges covered by the written-memory digest (pages the program or the
@@ -52,7 +67,7 @@ struct SliceSpec {
   // (runtime/slice_abi.h hws_hash rules).
   std::vector<AddressRange> digest_ranges;
   uint64_t digest = 0;
-  // kPcRegs: the stack above sp at the end, [end_regs sp, + end_stack_len),
+  // kCounted: the stack above sp at the end, [end_regs sp, + end_stack_len),
   // only bytes of the slice's pages, and its hws_hash (the end hit must
   // match it too; runtime/slice_abi.h).
   uint64_t end_stack_len = 0, end_stack_hash = 0;

@@ -40,6 +40,12 @@ std::string call_name(const SyscallRecord& c, size_t i) {
   return "syscall " + std::to_string(i) + " (" + (c.name.empty() ? "nr " + std::to_string(c.nr) : c.name) + ")";
 }
 
+// Fault marks and signal deliveries happen at a pc but not at an ecall or
+// counter read: they are no sites.
+bool is_event(const SyscallRecord& c) { return is_fault_mark(c) || is_signal_delivery(c); }
+
+constexpr long kSysRtSigreturn = 139;
+
 uint64_t call_entry_size(const SyscallRecord& c) {
   uint64_t n = sizeof(hws_call);
   for (const MemWrite& w : c.writes) n += sizeof(hws_write) + align_up(w.data.size(), 8);
@@ -134,7 +140,26 @@ Status check_image(const runtime::Image& rt) {
 // nearest to the site.
 class StubAllocator {
  public:
-  StubAllocator(const PageMap& pages, std::vector<StubPagePlan>& out) : pages_(pages), out_(out) {}
+  StubAllocator(const PageMap& pages, std::vector<StubPagePlan>& out, const std::set<uint64_t>& avoid)
+      : pages_(pages), out_(out), used_(avoid) {}
+
+  // A whole free page for the end's pass stub (slice_abi.h): within jal
+  // range of the end pc, and its jal back (at +32) within range of end + 4.
+  std::optional<uint64_t> take_page(uint64_t end_pc) {
+    const uint64_t home = page_of(end_pc);
+    const uint64_t max_k = (1u << 20) / kSlicePage + 1;
+    for (uint64_t k = 1; k <= max_k; ++k) {
+      for (int dir : {+1, -1}) {
+        const uint64_t delta = k * kSlicePage;
+        if (dir < 0 && delta > home) continue;
+        const uint64_t cand = dir > 0 ? home + delta : home - delta;
+        if (!free_page(cand) || !riscv::jal_reaches(end_pc, cand) || !riscv::jal_reaches(cand + 32, end_pc + 4)) continue;
+        used_.insert(cand);
+        return cand;
+      }
+    }
+    return std::nullopt;
+  }
 
   std::optional<uint64_t> place(uint64_t site) {
     std::optional<size_t> best;
@@ -212,6 +237,27 @@ hws_regs to_hws_regs(const RegsRecord& r) {
 
 }  // namespace
 
+std::array<uint8_t, HWS_END_STUB_SIZE> end_stub_bytes(const SliceLayout& L) {
+  using namespace riscv;
+  const unsigned rd = static_cast<unsigned>(L.end_stub_rd), s = static_cast<unsigned>(L.end_stub_scratch);
+  const uint32_t words[10] = {
+      encode_auipc(rd, 0),                                                        // S+0
+      encode_sd(s, rd, HWS_END_STUB_SAVE),                                        // S+4
+      encode_ld(s, rd, HWS_END_STUB_LEFT),                                        // S+8
+      encode_addi(s, s, -1),                                                      // S+12
+      encode_sd(s, rd, HWS_END_STUB_LEFT),                                        // S+16
+      encode_beq(s, 0, HWS_END_STUB_CHECK - 20),                                  // S+20
+      encode_ld(s, rd, HWS_END_STUB_SAVE),                                        // S+24
+      static_cast<uint32_t>(L.end_insn),                                          // S+28
+      encode_jal(0, static_cast<int64_t>((L.end_pc + 4) - (L.end_stub + 32))),    // S+32
+      kEbreak,                                                                    // S+36
+  };
+  static_assert(sizeof words == HWS_END_STUB_CHECK + 4);
+  std::array<uint8_t, HWS_END_STUB_SIZE> out{};
+  std::memcpy(out.data(), words, sizeof words);
+  return out;
+}
+
 std::array<uint8_t, HWS_NEAR_STUB_SIZE> near_stub_bytes(uint64_t stub, uint64_t site, uint64_t far_entry) {
   using namespace riscv;
   const uint32_t words[7] = {
@@ -242,12 +288,37 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
   if (!decoder) return decoder.error();
   SliceLayout L;
 
+  if (!spec.unsliceable.empty()) return Error(spec.unsliceable);
   // Sites: exactly the recorded ecall pcs.
-  const bool syscall_end = spec.end_kind == SliceSpec::EndKind::kSyscall;
-  if (syscall_end && spec.syscalls.empty()) return Error("the slice ends at a syscall but has no syscalls");
-  const size_t end_call = syscall_end ? spec.syscalls.size() - 1 : spec.syscalls.size();
+  const SliceSpec::EndKind kind = spec.end_kind;
+  const bool event_end = kind != SliceSpec::EndKind::kCounted;
+  if (event_end && spec.syscalls.empty()) return Error("the slice ends at an event but has none");
+  const size_t end_call = event_end ? spec.syscalls.size() - 1 : spec.syscalls.size();
+  if (event_end) {
+    const SyscallRecord& last = spec.syscalls.back();
+    const bool fits = kind == SliceSpec::EndKind::kFault ? is_fault_mark(last) : is_syscall(last);
+    if (!fits)
+      return Error("the slice's last event (" + call_name(last, end_call) + ") is not the kind of event it ends at");
+  }
+  // Sites whose call the runtime must see with the whole register file (a
+  // trap site): rt_sigreturn (it sets every register), a call after which a
+  // signal is delivered, the call after which the slice ends.
+  std::set<uint64_t> must_trap;
+  for (size_t i = 0; i < spec.syscalls.size(); ++i) {
+    const SyscallRecord& c = spec.syscalls[i];
+    if (!is_syscall(c)) continue;
+    if (c.nr == kSysRtSigreturn) must_trap.insert(c.pc);
+    if (i + 1 < spec.syscalls.size() && is_signal_delivery(spec.syscalls[i + 1])) must_trap.insert(c.pc);
+  }
+  // A counted end with a known pass arms after the interval's last event,
+  // whose passes the tracer counted from: that call must be replayed.
+  std::set<uint64_t> replayed_site;
+  if (kind == SliceSpec::EndKind::kCounted && spec.end_pass && !spec.syscalls.empty() &&
+      is_syscall(spec.syscalls.back()))
+    replayed_site.insert(spec.syscalls.back().pc);
   std::map<uint64_t, std::vector<size_t>> calls_by_site;
-  for (size_t i = 0; i < spec.syscalls.size(); ++i) calls_by_site[spec.syscalls[i].pc].push_back(i);
+  for (size_t i = 0; i < spec.syscalls.size(); ++i)
+    if (!is_event(spec.syscalls[i])) calls_by_site[spec.syscalls[i].pc].push_back(i);
   for (const auto& [pc, calls] : calls_by_site) {
     const SyscallRecord& first = spec.syscalls[calls.front()];
     uint8_t b[4];
@@ -285,7 +356,7 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     s.calls = calls.size();
     s.end = std::find(calls.begin(), calls.end(), end_call) != calls.end();
     const int64_t v = static_cast<int64_t>(first.ret);
-    bool in_place = !s.end && riscv::imm12_fits(v);
+    bool in_place = !s.end && riscv::imm12_fits(v) && !must_trap.count(pc) && !replayed_site.count(pc);
     for (size_t i : calls) {
       const SyscallRecord& c = spec.syscalls[i];
       if (c.ret != first.ret || !c.writes.empty() || is_echo(c)) in_place = false;
@@ -298,18 +369,44 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     L.sites.push_back(s);
   }
 
+  // Fault marks: the marked page is its own region, with the protection the
+  // access faults under until the mark (slice_abi.h).
+  std::map<uint64_t, uint64_t> marked;  // page -> protection before its mark
+  for (size_t i = 0; i < spec.syscalls.size(); ++i) {
+    const SyscallRecord& c = spec.syscalls[i];
+    if (!is_fault_mark(c) || c.args[1] == kNoPage) continue;
+    if (c.args[1] % kSlicePage) return Error("fault mark at pc " + hex(c.pc) + " on an unaligned page");
+    if (!marked.emplace(c.args[1], c.args[3] & 7).second)
+      return Error("two fault marks on page " + hex(c.args[1]) + " in one interval (the second at pc " + hex(c.pc) +
+                   "): a page's protection can change only once");
+  }
+  if (marked.size() > HWS_MAX_MARKS)
+    return Error(std::to_string(marked.size()) + " pages with fault marks: a slice holds at most " +
+                 std::to_string(HWS_MAX_MARKS));
+
+  std::set<uint64_t> no_stubs;
+  for (const auto& [page, prot] : marked) no_stubs.insert(page);
+  StubAllocator stubs(pages, L.stub_pages, no_stubs);
+
   // End.
-  if (syscall_end) {
-    L.end_kind = HWS_END_SYSCALL;
-    L.end_pc = spec.syscalls.back().pc;
-    if (spec.end_regs.pc != L.end_pc)
-      return Error("the end registers' pc " + hex(spec.end_regs.pc) + " is not the pc of the end syscall, " +
-                   hex(L.end_pc));
-    L.end_insn = riscv::kEcall;
-    L.end_insn_len = 4;
-    L.end_next_pc = L.end_pc + 4;
+  if (kind == SliceSpec::EndKind::kSyscall || kind == SliceSpec::EndKind::kAfterCall ||
+      kind == SliceSpec::EndKind::kFault) {
+    const SyscallRecord& last = spec.syscalls.back();
+    L.end_kind = kind == SliceSpec::EndKind::kSyscall  ? HWS_END_SYSCALL
+                 : kind == SliceSpec::EndKind::kFault ? HWS_END_FAULT
+                                                      : HWS_END_AFTER_CALL;
+    L.end_pc = last.pc;
+    const uint64_t want_pc = kind == SliceSpec::EndKind::kAfterCall ? last.pc + 4 : last.pc;
+    if (kind == SliceSpec::EndKind::kAfterCall && last.nr == kSysRtSigreturn)
+      return Error("a slice cannot end right after rt_sigreturn");
+    if (spec.end_regs.pc != want_pc)
+      return Error("the end registers' pc " + hex(spec.end_regs.pc) + " is not where the end event leaves it, " +
+                   hex(want_pc));
+    L.end_insn = kind == SliceSpec::EndKind::kFault ? 0 : riscv::kEcall;
+    L.end_insn_len = kind == SliceSpec::EndKind::kFault ? 0 : 4;
+    L.end_next_pc = L.end_pc + L.end_insn_len;
   } else {
-    L.end_kind = HWS_END_PC_REGS;
+    L.end_kind = HWS_END_COUNTED;
     L.end_pc = spec.end_regs.pc;
     uint8_t b[4] = {};
     if (!pages.read(L.end_pc, b, 2)) return Error("the end pc " + hex(L.end_pc) + " is not in the slice's pages");
@@ -328,7 +425,17 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     L.end_insn = w;
     L.end_insn_len = len;
     L.end_next_pc = L.end_pc + len;
-    L.patches.push_back({L.end_pc, len == 2 ? uint32_t{riscv::kCEbreak} : riscv::kEbreak, len});
+    // No patch: the runtime arms its end once every event happened. With a
+    // pass stub when the instruction allows one and a page is free in reach.
+    const unsigned rd = len == 4 && options.end_stub ? riscv::stub_dead_rd(w) : 0;
+    if (rd) {
+      if (auto page = stubs.take_page(L.end_pc)) {
+        L.end_stub = *page;
+        L.end_stub_rd = rd;
+        L.end_stub_scratch = rd == 5 ? 6 : 5;
+        L.end_jal = riscv::encode_jal(rd, static_cast<int64_t>(*page - L.end_pc));
+      }
+    }
     // The runtime hashes the end stack in place: it must be mapped.
     std::vector<uint8_t> stack(spec.end_stack_len);
     if (!stack.empty() && !pages.read(spec.end_regs.ints[2], stack.data(), stack.size()))
@@ -337,11 +444,10 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
   }
 
   // Near stubs, else trap sites.
-  StubAllocator stubs(pages, L.stub_pages);
   for (SitePlan& s : L.sites) {
     if (s.kind == SiteKind::kInPlace) continue;
     std::optional<uint64_t> stub;
-    if (options.near_stubs && !s.counter) stub = stubs.place(s.pc);
+    if (options.near_stubs && !s.counter && !must_trap.count(s.pc)) stub = stubs.place(s.pc);
     if (stub) {
       s.kind = SiteKind::kNear;
       s.stub = *stub;
@@ -355,21 +461,21 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
   for (const SitePlan& s : L.sites) L.patches.push_back({s.pc, s.insn, 4});
   std::sort(L.patches.begin(), L.patches.end(), [](const CodePatch& a, const CodePatch& b) { return a.addr < b.addr; });
 
-  // Replay table: every call except those of in-place sites.
+  // Replay table: every event except the calls of in-place sites.
   std::set<uint64_t> in_place_pcs;
   for (const SitePlan& s : L.sites)
     if (s.kind == SiteKind::kInPlace) in_place_pcs.insert(s.pc);
   for (size_t i = 0; i < spec.syscalls.size(); ++i) {
-    if (in_place_pcs.count(spec.syscalls[i].pc)) continue;
+    if (!is_event(spec.syscalls[i]) && in_place_pcs.count(spec.syscalls[i].pc)) continue;
     L.replayed.push_back(i);
     L.replay_size += call_entry_size(spec.syscalls[i]);
   }
 
   // Regions: program pages and stub pages by address, equal prot merged.
   std::set<uint64_t> writable_code;
-  if (!syscall_end) {
+  if (L.end_kind == HWS_END_COUNTED) {
     for (uint64_t a : {L.end_pc, L.end_pc + L.end_insn_len - 1, L.end_next_pc, L.end_next_pc + 3})
-      if (pages.contains(page_of(a))) writable_code.insert(page_of(a));
+      if (pages.contains(page_of(a)) && !marked.count(page_of(a))) writable_code.insert(page_of(a));
   }
   // A page of zeros has no data in the file. A zero page merges with
   // content pages only where a digest range crosses the boundary: the
@@ -382,6 +488,7 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
   struct PageKind {
     uint64_t addr, prot;
     bool zero;
+    bool marked;  // a region of its own
     bool operator<(const PageKind& o) const { return addr < o.addr; }
   };
   std::vector<PageKind> kinds;
@@ -397,13 +504,20 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
         sparse[p.addr] = std::move(runs);
       }
     }
-    kinds.push_back({p.addr, static_cast<uint64_t>(p.prot & 7) | (writable_code.count(p.addr) ? PROT_WRITE : 0), zero});
+    auto mark = marked.find(p.addr);
+    const uint64_t prot = mark != marked.end() ? mark->second
+                                               : static_cast<uint64_t>(p.prot & 7) | (writable_code.count(p.addr) ? PROT_WRITE : 0);
+    kinds.push_back({p.addr, prot, zero, mark != marked.end()});
   }
-  for (const StubPagePlan& sp : L.stub_pages) kinds.push_back({sp.addr, PROT_READ | PROT_WRITE | PROT_EXEC, false});
+  for (const StubPagePlan& sp : L.stub_pages) kinds.push_back({sp.addr, PROT_READ | PROT_WRITE | PROT_EXEC, false, false});
+  if (L.end_stub) kinds.push_back({L.end_stub, PROT_READ | PROT_WRITE | PROT_EXEC, false, false});
   std::sort(kinds.begin(), kinds.end());
+  bool last_marked = false;
   for (const PageKind& k : kinds) {
     RegionPlan* last = L.regions.empty() ? nullptr : &L.regions.back();
-    if (last && last->addr + last->size == k.addr && last->prot == k.prot && (last->zero == k.zero || crossed(k.addr))) {
+    const bool joins = last && !k.marked && !last_marked && last->addr + last->size == k.addr && last->prot == k.prot;
+    last_marked = k.marked;
+    if (joins && (last->zero == k.zero || crossed(k.addr))) {
       last->size += kSlicePage;
       last->zero = last->zero && k.zero;
     } else {
@@ -430,18 +544,19 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     if (r.end == r.start) continue;
     bool in_one = false;
     for (const RegionPlan& reg : L.regions)
-      in_one |= r.start >= reg.addr && r.end <= reg.addr + reg.size && (reg.prot & PROT_READ);
+      in_one |= r.start >= reg.addr && r.end <= reg.addr + reg.size &&
+                ((reg.prot & PROT_READ) || (reg.size == kSlicePage && marked.count(reg.addr)));
     if (!in_one)
       return Error(what + " is not inside one readable region (pages of different protections must be separate "
                           "ranges)");
     for (uint64_t p = page_of(r.start); p < r.end; p += kSlicePage)
       if (!pages.contains(p)) return Error(what + " covers page " + hex(p) + ", which is not in the slice's pages");
     for (const CodePatch& p : L.patches) {
-      if (p.addr < r.end && r.start < p.addr + p.len && !(L.end_kind == HWS_END_PC_REGS && p.addr == L.end_pc))
+      if (p.addr < r.end && r.start < p.addr + p.len)
         return Error(what + " covers the rewritten ecall at " + hex(p.addr) + ": its digest could never match");
     }
   }
-  if (!syscall_end && !pages.contains(page_of(L.end_next_pc)))
+  if (L.end_kind == HWS_END_COUNTED && !L.end_stub && !pages.contains(page_of(L.end_next_pc)))
     return Error("the instruction after the end pc, at " + hex(L.end_next_pc) +
                  ", is on a page that is not in the slice's pages (the runtime needs it for its breakpoint)");
 
@@ -483,6 +598,7 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     if (m.end > m.start) busy.push_back({page_of(m.start), align_up(m.end, kSlicePage)});
   for (const SlicePage& p : spec.pages) busy.push_back({p.addr, p.addr + kSlicePage});
   for (const StubPagePlan& sp : L.stub_pages) busy.push_back({sp.addr, sp.addr + kSlicePage});
+  if (L.end_stub) busy.push_back({L.end_stub, L.end_stub + kSlicePage});
   std::sort(busy.begin(), busy.end());
   std::optional<uint64_t> base = find_gap(busy, kRuntimePreferredLow, kRuntimePreferredHigh, need);
   if (!base) base = find_gap(busy, kRuntimePreferredHigh, kRuntimeLimit, need);
@@ -497,11 +613,11 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
   return L;
 }
 
-hws_config make_config(const SliceSpec& spec, const SliceLayout& L) {
+hws_config make_config(const SliceSpec& spec, const SliceLayout& L, const SliceOptions& options) {
   hws_config c{};
   c.magic = HWS_MAGIC;
   c.version = HWS_VERSION;
-  c.flags = spec.exact ? HWS_F_EXACT : 0;
+  c.flags = (spec.exact ? HWS_F_EXACT : 0) | (options.every_pass ? HWS_F_EVERY_PASS : 0);
   c.start = spec.start;
   c.end = spec.end;
   c.regions_off = L.regions_off;
@@ -523,16 +639,22 @@ hws_config make_config(const SliceSpec& spec, const SliceLayout& L) {
   c.end_next_pc = L.end_next_pc;
   c.start_regs = to_hws_regs(spec.start_regs);
   c.end_regs = to_hws_regs(spec.end_regs);
-  if (L.end_kind == HWS_END_PC_REGS) {
+  if (L.end_kind == HWS_END_COUNTED) {
     c.end_stack_len = spec.end_stack_len;
     c.end_stack_hash = spec.end_stack_hash;
+    c.end_pass = spec.end_pass;
+    c.end_stub = L.end_stub;
+    c.end_jal = L.end_jal;
+    c.end_stub_rd = L.end_stub_rd;
+    c.end_stub_scratch = L.end_stub_scratch;
   }
   const std::string name = std::to_string(spec.start) + "-" + std::to_string(spec.end);
   std::snprintf(c.name, sizeof c.name, "%s", name.c_str());
   return c;
 }
 
-std::vector<uint8_t> serialize_slice(const SliceSpec& spec, const runtime::Image& rt, const SliceLayout& L) {
+std::vector<uint8_t> serialize_slice(const SliceSpec& spec, const runtime::Image& rt, const SliceLayout& L,
+                                     const SliceOptions& options) {
   std::vector<uint8_t> file(L.file_size, 0);
 
   // ELF header and program headers.
@@ -571,13 +693,14 @@ std::vector<uint8_t> serialize_slice(const SliceSpec& spec, const runtime::Image
 
   // Config block and tables.
   const size_t cfg = L.config_file_off;
-  const hws_config c = make_config(spec, L);
+  const hws_config c = make_config(spec, L, options);
   std::memcpy(file.data() + cfg, &c, sizeof c);
   for (size_t i = 0; i < L.regions.size(); ++i) {
     const RegionPlan& r = L.regions[i];
     const hws_region hr{r.addr, r.size, r.prot, r.data_off};
     std::memcpy(file.data() + cfg + L.regions_off + i * sizeof hr, &hr, sizeof hr);
   }
+  const PageMap pages(spec.pages);
   size_t off = cfg + L.replay_off;
   for (size_t i : L.replayed) {
     const SyscallRecord& s = spec.syscalls[i];
@@ -587,6 +710,24 @@ std::vector<uint8_t> serialize_slice(const SliceSpec& spec, const runtime::Image
     for (size_t a = 0; a < 6; ++a) hc.args[a] = s.args[a];
     hc.ret = s.ret;
     hc.flags = is_counter_read(s) ? HWS_CALL_COUNTER : is_echo(s) ? HWS_CALL_ECHO : 0;
+    if (is_fault_mark(s)) {
+      hc.nr = s.args[0];
+      hc.args[0] = s.args[1] == kNoPage ? HWS_NO_PAGE : s.args[1];
+      uint64_t after = s.args[2];
+      if (after == kProtFinal) {
+        const SlicePage* p = s.args[1] == kNoPage ? nullptr : pages.find(s.args[1]);
+        after = p ? static_cast<uint64_t>(p->prot & 7) : 0;
+      }
+      hc.args[1] = after;
+      hc.args[2] = s.args[4];
+      hc.args[3] = hc.args[4] = hc.args[5] = 0;
+      hc.flags = HWS_CALL_FAULT;
+    } else if (is_signal_delivery(s)) {
+      hc.nr = s.args[0];
+      for (size_t a = 0; a < 5; ++a) hc.args[a] = s.args[a + 1];
+      hc.args[5] = 0;
+      hc.flags = HWS_CALL_SIGNAL;
+    }
     hc.nwrites = s.writes.size();
     std::memcpy(file.data() + off, &hc, sizeof hc);
     off += sizeof hc;
@@ -607,7 +748,6 @@ std::vector<uint8_t> serialize_slice(const SliceSpec& spec, const runtime::Image
   }
 
   // Page data: each region's pages in address order.
-  const PageMap pages(spec.pages);
   std::map<uint64_t, const StubPagePlan*> stub_pages;
   for (const StubPagePlan& sp : L.stub_pages) stub_pages[sp.addr] = &sp;
   std::map<uint64_t, size_t> page_file_off;
@@ -618,6 +758,9 @@ std::vector<uint8_t> serialize_slice(const SliceSpec& spec, const runtime::Image
       page_file_off[a] = dst;
       if (const SlicePage* p = pages.find(a)) {
         std::memcpy(file.data() + dst, p->data.data(), kSlicePage);
+      } else if (L.end_stub && a == L.end_stub) {
+        const auto bytes = end_stub_bytes(L);
+        std::memcpy(file.data() + dst, bytes.data(), bytes.size());
       } else if (auto it = stub_pages.find(a); it != stub_pages.end()) {
         for (size_t k = 0; k < it->second->sites.size(); ++k) {
           const uint64_t stub = a + k * HWS_NEAR_STUB_SIZE;
@@ -657,7 +800,7 @@ Result<SliceFile> write_slice(const SliceSpec& spec, const runtime::Image& rt, c
   if (!layout) return layout.error();
   const SliceLayout& L = *layout;
   SliceFile out;
-  out.bytes = serialize_slice(spec, rt, L);
+  out.bytes = serialize_slice(spec, rt, L, options);
   SliceSummary& s = out.summary;
   s.file_size = out.bytes.size();
   s.runtime_base = L.runtime_base;
@@ -682,8 +825,9 @@ Result<SliceFile> write_slice(const SliceSpec& spec, const runtime::Image& rt, c
     if (is_counter_read(spec.syscalls[i])) ++s.counter_reads;
   s.stub_pages = L.stub_pages.size();
   s.replay_entries = L.replayed.size();
-  s.replayed_calls = L.replayed.size() - (L.end_kind == HWS_END_SYSCALL ? 1 : 0);
+  s.replayed_calls = L.replayed.size() - (L.end_kind == HWS_END_SYSCALL || L.end_kind == HWS_END_FAULT ? 1 : 0);
   s.replay_size = L.replay_size;
+  s.counted_batches = L.end_kind == HWS_END_COUNTED && L.end_stub && spec.exact && !spec.end_pass && !options.every_pass;
   return out;
 }
 

@@ -26,7 +26,7 @@
 //    [4 GiB, 128 GiB), then [128 GiB, kRuntimeLimit), then [kMinMapAddr, 4 GiB).
 //  - Regions: program pages and stub pages (prot 7) sorted by address,
 //    adjacent pages with equal prot merged; pages holding the end
-//    instruction or the one after it (kPcRegs) get PROT_WRITE added so the
+//    instruction or the one after it (kCounted) get PROT_WRITE added so the
 //    runtime can move its breakpoint. Pages of zeros are kept apart from
 //    pages with content (unless a digest range crosses the boundary: the
 //    runtime wants each range inside one region); their regions have no
@@ -89,6 +89,8 @@ struct SliceOptions {
   bool near_stubs = true;        // false: every replayed site becomes a trap site
   bool share_zero_pages = true;  // false: every page has its own data
   bool sparse_pages = true;      // false: no fills (every page with content is stored whole); needs share_zero_pages
+  bool end_stub = true;          // false: a counted end always uses the breakpoint
+  bool every_pass = false;       // a counted end's pass stub checks every pass (HWS_F_EVERY_PASS)
 };
 
 enum class SiteKind { kInPlace, kNear, kTrap };
@@ -144,8 +146,11 @@ struct SliceLayout {
   std::vector<uint64_t> trap_sites;       // sorted
   std::vector<FillPlan> fills;            // sorted by addr
 
-  uint64_t end_kind = HWS_END_PC_REGS;
+  uint64_t end_kind = HWS_END_COUNTED;
   uint64_t end_pc = 0, end_insn = 0, end_insn_len = 0, end_next_pc = 0;
+  // A counted end's pass stub (runtime/slice_abi.h): its page (0: none, the
+  // breakpoint), the jal written at end_pc, the dead rd and the scratch.
+  uint64_t end_stub = 0, end_jal = 0, end_stub_rd = 0, end_stub_scratch = 0;
 
   uint64_t runtime_base = 0;
   uint64_t config_addr = 0;   // runtime_base + mem_size rounded up + config_file_off % 4 KiB
@@ -165,17 +170,24 @@ struct SliceLayout {
 Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt, const SliceOptions& options = {});
 
 // The config block header for `layout` (every field of struct hws_config).
-hws_config make_config(const SliceSpec& spec, const SliceLayout& layout);
+hws_config make_config(const SliceSpec& spec, const SliceLayout& layout, const SliceOptions& options = {});
 
 // The HWS_NEAR_STUB_SIZE bytes of the near stub at `stub` for the ecall at
 // `site` (runtime/slice_abi.h); `stub` and `site` must be within jal range.
 std::array<uint8_t, HWS_NEAR_STUB_SIZE> near_stub_bytes(uint64_t stub, uint64_t site, uint64_t far_entry);
 
+// The bytes of the end's pass stub at layout.end_stub.
+std::array<uint8_t, HWS_END_STUB_SIZE> end_stub_bytes(const SliceLayout& layout);
+
 // The file bytes for a layout made by layout_slice(spec, rt).
-std::vector<uint8_t> serialize_slice(const SliceSpec& spec, const runtime::Image& rt, const SliceLayout& layout);
+std::vector<uint8_t> serialize_slice(const SliceSpec& spec, const runtime::Image& rt, const SliceLayout& layout,
+                                     const SliceOptions& options = {});
 
 struct SliceSummary {
   uint64_t file_size = 0;
+  // A counted end with a pass stub whose batches the runtime sizes from the
+  // counts (runtime/slice_abi.h): what write_slice_checked runs once.
+  bool counted_batches = false;
   uint64_t runtime_base = 0;
   uint64_t config_size = 0;     // config block, tables and page data
   size_t program_pages = 0;

@@ -205,16 +205,17 @@ TEST(SliceLayout, HandMadeProgramSitesStubsRegions) {
   EXPECT_EQ(l.replayed, (std::vector<size_t>{0, 2, 3}));
   EXPECT_EQ(l.replay_size, 3 * 88u + 16 + 8);
 
-  // End: c.add at 0x10058 becomes c.ebreak.
-  EXPECT_EQ(l.end_kind, HWS_END_PC_REGS);
+  // End: c.add at 0x10058, a counted end. The file keeps the instruction
+  // (the runtime arms its breakpoint after the last event); a compressed
+  // instruction takes no pass stub.
+  EXPECT_EQ(l.end_kind, HWS_END_COUNTED);
   EXPECT_EQ(l.end_pc, 0x10058u);
   EXPECT_EQ(l.end_insn, 0x9952u);
   EXPECT_EQ(l.end_insn_len, 2u);
   EXPECT_EQ(l.end_next_pc, 0x1005au);
-  ASSERT_EQ(l.patches.size(), 5u);
-  EXPECT_EQ(l.patches[4].addr, 0x10058u);
-  EXPECT_EQ(l.patches[4].insn, 0x9002u);
-  EXPECT_EQ(l.patches[4].len, 2u);
+  EXPECT_EQ(l.end_stub, 0u);
+  ASSERT_EQ(l.patches.size(), 4u);
+  for (const CodePatch& c : l.patches) EXPECT_NE(c.addr, 0x10058u);
 
   // Code page (r-x + w for the end breakpoint) and the stub page (rwx) merge.
   ASSERT_EQ(l.regions.size(), 3u);
@@ -235,31 +236,31 @@ TEST(SliceLayout, HandMadeProgramSitesStubsRegions) {
   EXPECT_EQ(l.far_entry, 0x100000200u);
   EXPECT_EQ(l.entry, 0x100000110u);
 
-  // Config block: header (sizeof(hws_config) = 22 * 8 + 2 * 66 * 8 + 64 =
-  // 0x510), 3 regions (3 * 32 = 0x60), the replay table (3 * 88 + 16 + 8 =
-  // 0x120), no trap sites, 2 ranges (2 * 16 = 0x20): 0x510 + 0x60 + 0x120 +
-  // 0x20 = 0x6b0, already 16-byte aligned, so page data starts there (inside
+  // Config block: header (sizeof(hws_config) = 27 * 8 + 2 * 66 * 8 + 64 =
+  // 0x538), 3 regions (3 * 32 = 0x60), the replay table (3 * 88 + 16 + 8 =
+  // 0x120), no trap sites, 2 ranges (2 * 16 = 0x20): 0x538 + 0x60 + 0x120 +
+  // 0x20 = 0x6d8, 16-byte aligned 0x6e0, where page data starts (inside
   // the block's first page, not on a page of its own).
-  EXPECT_EQ(sizeof(hws_config), 0x510u);
-  EXPECT_EQ(l.regions_off, 0x510u);
-  EXPECT_EQ(l.replay_off, 0x570u);
-  EXPECT_EQ(l.trap_sites_off, 0x690u);
-  EXPECT_EQ(l.digest_off, 0x690u);
-  EXPECT_EQ(l.page_data_off, 0x6b0u);
+  EXPECT_EQ(sizeof(hws_config), 0x538u);
+  EXPECT_EQ(l.regions_off, 0x538u);
+  EXPECT_EQ(l.replay_off, 0x598u);
+  EXPECT_EQ(l.trap_sites_off, 0x6b8u);
+  EXPECT_EQ(l.digest_off, 0x6b8u);
+  EXPECT_EQ(l.page_data_off, 0x6e0u);
   // Code + stub region (2 pages), then the data page; the stack page is all
   // zero: no data.
-  EXPECT_EQ(l.regions[0].data_off, 0x6b0u);
-  EXPECT_EQ(l.regions[1].data_off, 0x26b0u);  // 0x6b0 + 0x2000
+  EXPECT_EQ(l.regions[0].data_off, 0x6e0u);
+  EXPECT_EQ(l.regions[1].data_off, 0x26e0u);  // 0x6e0 + 0x2000
   EXPECT_EQ(l.regions[2].data_off, HWS_NO_DATA);
-  EXPECT_EQ(l.config_size, 0x36b0u);
+  EXPECT_EQ(l.config_size, 0x36e0u);
 
   // File: the runtime (0x1800 bytes) at offset 0, its first
   // HWS_HEADER_RESERVE bytes holding the ELF headers; the config block
-  // right after it at 0x1800 (no padding to a page); 0x1800 + 0x36b0 bytes
+  // right after it at 0x1800 (no padding to a page); 0x1800 + 0x36e0 bytes
   // in all.
   EXPECT_EQ(l.runtime_file_off, 0x0u);
   EXPECT_EQ(l.config_file_off, 0x1800u);
-  EXPECT_EQ(l.file_size, 0x4eb0u);
+  EXPECT_EQ(l.file_size, 0x4ee0u);
 }
 
 TEST(SliceLayout, FourByteEndAndTrapSites) {
@@ -509,26 +510,26 @@ TEST(SliceLayout, ZeroPagesHaveNoData) {
   EXPECT_FALSE(l.regions[3].zero);
   EXPECT_EQ(l.regions[4].addr, 0x30000u);
   EXPECT_TRUE(l.regions[4].zero);
-  // Page data after the header (0x510) and 5 regions (5 * 32 = 0xa0); no
-  // calls, trap sites or digest ranges: 0x5b0, 16-byte aligned. Content:
-  // code, 0x20000, 0x23000; the zero regions have none.
-  EXPECT_EQ(l.page_data_off, 0x5b0u);
-  EXPECT_EQ(l.regions[0].data_off, 0x5b0u);
-  EXPECT_EQ(l.regions[1].data_off, 0x15b0u);
-  EXPECT_EQ(l.regions[3].data_off, 0x25b0u);
+  // Page data after the header (0x538) and 5 regions (5 * 32 = 0xa0); no
+  // calls, trap sites or digest ranges: 0x5d8, 16-byte aligned 0x5e0.
+  // Content: code, 0x20000, 0x23000; the zero regions have none.
+  EXPECT_EQ(l.page_data_off, 0x5e0u);
+  EXPECT_EQ(l.regions[0].data_off, 0x5e0u);
+  EXPECT_EQ(l.regions[1].data_off, 0x15e0u);
+  EXPECT_EQ(l.regions[3].data_off, 0x25e0u);
   EXPECT_EQ(l.regions[2].data_off, HWS_NO_DATA);
   EXPECT_EQ(l.regions[4].data_off, HWS_NO_DATA);
-  EXPECT_EQ(l.config_size, 0x35b0u);
+  EXPECT_EQ(l.config_size, 0x35e0u);
 
   auto f = write_slice(zero_pages_spec(), fake_rt(), kWholePages);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->summary.zero_pages, 3u);
   EXPECT_EQ(l.config_file_off, 0x1800u);
-  EXPECT_EQ(l.file_size, 0x4db0u);  // 0x1800 + 0x35b0
+  EXPECT_EQ(l.file_size, 0x4de0u);  // 0x1800 + 0x35e0
   EXPECT_EQ(f->bytes.size(), l.file_size);
   const uint64_t cfg = l.config_file_off;
-  EXPECT_EQ(f->bytes[cfg + 0x15b0 + 100], 0x20);
-  EXPECT_EQ(f->bytes[cfg + 0x25b0 + 100], 0x23);
+  EXPECT_EQ(f->bytes[cfg + 0x15e0 + 100], 0x20);
+  EXPECT_EQ(f->bytes[cfg + 0x25e0 + 100], 0x23);
 }
 
 TEST(SliceLayout, ZeroPagesStayWithContentInsideADigestRange) {
@@ -553,9 +554,10 @@ TEST(SliceLayout, ZeroPagesStayWithContentInsideADigestRange) {
   l = layout_ok(zero_pages_spec(), plain);
   ASSERT_EQ(l.regions.size(), 3u);
   EXPECT_EQ(l.regions[1].size, 0x4000u);
-  // Header 0x510, 3 regions 0x60, then 6 pages of data: 0x570 + 0x6000.
-  EXPECT_EQ(l.page_data_off, 0x570u);
-  EXPECT_EQ(l.config_size, 0x6570u);
+  // Header 0x538, 3 regions 0x60 (0x598, 16-byte aligned 0x5a0), then 6
+  // pages of data: 0x5a0 + 0x6000.
+  EXPECT_EQ(l.page_data_off, 0x5a0u);
+  EXPECT_EQ(l.config_size, 0x65a0u);
 }
 
 // --- Sparse pages --------------------------------------------------------------
@@ -625,10 +627,12 @@ TEST(SliceLayout, SparsePagesBecomeFillsOverTheZeroBlock) {
   EXPECT_EQ(loaded_pages(sparse->bytes), loaded_pages(whole->bytes));
   // Three pages of data fewer and one region fewer (0x20000..0x24000 is
   // one region of zeros), 104 bytes of fills (3 one-byte runs of 16 + 8,
-  // one 16-byte run of 16 + 16), 8 bytes more alignment before page data.
+  // one 16-byte run of 16 + 16); page data 16-byte aligned after the
+  // header (0x538): 8 bytes of padding in the whole file, none in the
+  // sparse one (0x538 + 104 = 0x5a0).
   EXPECT_EQ(l.fills_size, 104u);
   EXPECT_EQ(sparse->summary.regions + 1, whole->summary.regions);
-  EXPECT_EQ(whole->bytes.size() - sparse->bytes.size(), 3 * 4096u + 32 - 104 - 8);
+  EXPECT_EQ(whole->bytes.size() - sparse->bytes.size(), 3 * 4096u + 32 - 104 + 8);
   EXPECT_EQ(sparse->summary.sparse_pages, 3u);  // 0x20000, 0x23000, 0x41000
   EXPECT_EQ(sparse->summary.fill_bytes, 19u);
 }
@@ -662,9 +666,9 @@ TEST(SliceLayout, SparsePageCrossedByADigestRangeIsStoredWhole) {
 
 TEST(SliceLayout, RuntimeBaseAvoidsMappingsPagesAndStubs) {
   SliceSpec s = make_spec(End::kLoopAdd);
-  // Runtime memory (0x3000) + config block (0x36b0, see
-  // HandMadeProgramSitesStubsRegions): 0x66b0 bytes, 7 pages once mapped.
-  const uint64_t need = 0x3000 + 0x36b0;
+  // Runtime memory (0x3000) + config block (0x36e0, see
+  // HandMadeProgramSitesStubsRegions): 0x66e0 bytes, 7 pages once mapped.
+  const uint64_t need = 0x3000 + 0x36e0;
   const uint64_t need_pages = 0x7000;
   s.mappings.push_back({0x100000000, 0x100004800, "/lib/x.so"});  // end rounds up to 0x100005000
   EXPECT_EQ(layout_ok(s).runtime_base, 0x100005000u);
@@ -673,7 +677,7 @@ TEST(SliceLayout, RuntimeBaseAvoidsMappingsPagesAndStubs) {
   EXPECT_EQ(layout_ok(s).runtime_base, 0x100005000u);
   s.mappings.back().start -= 0x1000;
   EXPECT_EQ(layout_ok(s).runtime_base, 0x100020000u);
-  // ... and a mapping starting inside need's last page (0x10000b6b0 rounds
+  // ... and a mapping starting inside need's last page (0x10000b6e0 rounds
   // down to 0x10000b000) blocks it too.
   s.mappings.back().start = 0x100005000 + need;
   EXPECT_EQ(layout_ok(s).runtime_base, 0x100020000u);
@@ -687,8 +691,8 @@ TEST(SliceLayout, RuntimeBaseAvoidsMappingsPagesAndStubs) {
   s.mappings.push_back({0x12000, 0x100000000, "low"});
   const std::string err = layout_error(s);
   // need = 0x3000 (runtime) + 0x800 (the config's offset in its page) +
-  // 0x36b0 (config block) = 0x6eb0 = 28336 bytes.
-  EXPECT_EQ(err, "no hole of 28336 bytes below 0x3f00000000 for the runtime and config block");
+  // 0x36e0 (config block) = 0x6ee0 = 28384 bytes.
+  EXPECT_EQ(err, "no hole of 28384 bytes below 0x3f00000000 for the runtime and config block");
 }
 
 // --- Errors --------------------------------------------------------------------
@@ -730,7 +734,7 @@ TEST(SliceLayout, ContractViolationsAreErrors) {
 
   s = make_spec(End::kExit);
   s.end_regs.pc += 4;
-  EXPECT_EQ(layout_error(s), "the end registers' pc 0x1006e is not the pc of the end syscall, 0x1006a");
+  EXPECT_EQ(layout_error(s), "the end registers' pc 0x1006e is not where the end event leaves it, 0x1006a");
 
   s = make_spec(End::kLoopAdd);
   s.end_stack_len = 0x801;  // one byte past the stack page
@@ -739,7 +743,7 @@ TEST(SliceLayout, ContractViolationsAreErrors) {
 
   s = make_spec(End::kExit);
   s.syscalls.clear();
-  EXPECT_EQ(layout_error(s), "the slice ends at a syscall but has no syscalls");
+  EXPECT_EQ(layout_error(s), "the slice ends at an event but has none");
 }
 
 TEST(SliceLayout, RuntimeSetUpChecksAreWriterErrors) {
@@ -758,7 +762,8 @@ TEST(SliceLayout, RuntimeSetUpChecksAreWriterErrors) {
   s.digest_ranges.insert(s.digest_ranges.begin(), {0x10000, 0x10020, ""});
   EXPECT_EQ(layout_error(s), "digest range 0x10000-0x10020 covers the rewritten ecall at 0x10010: its digest could "
                              "never match");
-  // ... but the end breakpoint is removed by the runtime before it digests.
+  // ... but the end, which the runtime arms itself and removes before it
+  // digests, is no rewrite in the file.
   s.digest_ranges[0] = {0x10050, 0x10060, ""};
   EXPECT_TRUE(layout_slice(s, fake_rt()));
 
@@ -816,7 +821,7 @@ TEST(SliceConfig, EveryField) {
   const SliceLayout l = layout_ok(spec);
   const hws_config c = make_config(spec, l);
   EXPECT_EQ(c.magic, HWS_MAGIC);
-  EXPECT_EQ(c.version, 4u);
+  EXPECT_EQ(c.version, 5u);
   EXPECT_EQ(c.flags, HWS_F_EXACT);
   EXPECT_EQ(c.start, 1000u);
   EXPECT_EQ(c.end, 1030u);
@@ -832,11 +837,13 @@ TEST(SliceConfig, EveryField) {
   EXPECT_EQ(c.expected_digest, spec.digest);
   EXPECT_EQ(c.fills_off, l.fills_off);
   EXPECT_EQ(c.fills_count, 0u);  // whole pages
-  EXPECT_EQ(c.end_kind, HWS_END_PC_REGS);
+  EXPECT_EQ(c.end_kind, HWS_END_COUNTED);
   EXPECT_EQ(c.end_pc, 0x10058u);
   EXPECT_EQ(c.end_insn, 0x9952u);
   EXPECT_EQ(c.end_insn_len, 2u);
   EXPECT_EQ(c.end_next_pc, 0x1005au);
+  EXPECT_EQ(c.end_pass, 0u);
+  EXPECT_EQ(c.end_stub, 0u);  // a compressed end instruction: the breakpoint
   EXPECT_EQ(c.start_regs.pc, 0x10000u);
   EXPECT_EQ(c.start_regs.x[0], 0u);
   EXPECT_EQ(c.start_regs.x[2], test_program::kSp);
@@ -872,13 +879,13 @@ TEST(SliceConfig, EveryField) {
 
 TEST(SliceFileBytes, ElfHeadersAndSegments) {
   // Layout worked out in HandMadeProgramSitesStubsRegions: the runtime
-  // (0x1800 bytes) at file offset 0, the config block (0x36b0 bytes) right
+  // (0x1800 bytes) at file offset 0, the config block (0x36e0 bytes) right
   // after it at 0x1800.
   const SliceSpec spec = make_spec(End::kLoopAdd);
   auto f = write_slice(spec, fake_rt(), kWholePages);
   ASSERT_TRUE(f) << f.error().message();
   const std::vector<uint8_t>& b = f->bytes;
-  ASSERT_EQ(b.size(), 0x4eb0u);
+  ASSERT_EQ(b.size(), 0x4ee0u);
   const auto eh = read_at<Elf64_Ehdr>(b, 0);
   EXPECT_EQ(std::memcmp(eh.e_ident, "\x7f" "ELF\x02\x01\x01\x00", 8), 0);
   EXPECT_EQ(eh.e_type, ET_EXEC);
@@ -901,8 +908,8 @@ TEST(SliceFileBytes, ElfHeadersAndSegments) {
   EXPECT_EQ(cfg.p_flags, PF_R);
   EXPECT_EQ(cfg.p_offset, 0x1800u);      // right after the runtime's bytes
   EXPECT_EQ(cfg.p_vaddr, 0x100003800u);  // same offset in its page
-  EXPECT_EQ(cfg.p_filesz, 0x36b0u);
-  EXPECT_EQ(cfg.p_memsz, 0x36b0u);
+  EXPECT_EQ(cfg.p_filesz, 0x36e0u);
+  EXPECT_EQ(cfg.p_memsz, 0x36e0u);
   EXPECT_EQ(cfg.p_align, 0x1000u);
   const auto stack = read_at<Elf64_Phdr>(b, 64 + 112);
   EXPECT_EQ(stack.p_type, PT_GNU_STACK);
@@ -927,9 +934,9 @@ TEST(SliceFileBytes, ElfHeadersAndSegments) {
   EXPECT_EQ(read_at<hws_config>(b, 0x1800).magic, HWS_MAGIC);
 
   const SliceSummary& s = f->summary;
-  EXPECT_EQ(s.file_size, 0x4eb0u);
+  EXPECT_EQ(s.file_size, 0x4ee0u);
   EXPECT_EQ(s.runtime_base, 0x100000000u);
-  EXPECT_EQ(s.config_size, 0x36b0u);
+  EXPECT_EQ(s.config_size, 0x36e0u);
   EXPECT_EQ(s.program_pages, 3u);
   EXPECT_EQ(s.regions, 3u);
   EXPECT_EQ(s.in_place_sites, 1u);
@@ -956,12 +963,12 @@ TEST(SliceFileBytes, ConfigTablesAndPageData) {
   EXPECT_EQ(r0.addr, 0x10000u);
   EXPECT_EQ(r0.size, 0x2000u);
   EXPECT_EQ(r0.prot, 7u);
-  // Page data right after the digest table (0x6b0, see
-  // HandMadeProgramSitesStubsRegions): 16-byte aligned, not page aligned.
-  EXPECT_EQ(r0.data_off, 0x6b0u);
+  // Page data after the digest table (0x6d8), 16-byte aligned (0x6e0, see
+  // HandMadeProgramSitesStubsRegions), not page aligned.
+  EXPECT_EQ(r0.data_off, 0x6e0u);
   const auto r1 = read_at<hws_region>(b, cfg + c.regions_off + 32);
   EXPECT_EQ(r1.addr, 0x20000u);
-  EXPECT_EQ(r1.data_off, 0x26b0u);
+  EXPECT_EQ(r1.data_off, 0x26e0u);
   const auto r2 = read_at<hws_region>(b, cfg + c.regions_off + 64);
   EXPECT_EQ(r2.addr, 0x7ff000u);
   EXPECT_EQ(r2.data_off, HWS_NO_DATA);  // the stack page: all zero
@@ -969,7 +976,7 @@ TEST(SliceFileBytes, ConfigTablesAndPageData) {
     EXPECT_EQ(r.data_off % 16, 0u) << std::hex << r.addr;
     EXPECT_NE(r.data_off % 0x1000, 0u) << std::hex << r.addr;
   }
-  EXPECT_EQ(r0.data_off, c.digest_off + c.digest_count * sizeof(hws_range));  // no padding needed
+  EXPECT_EQ(r0.data_off, c.digest_off + c.digest_count * sizeof(hws_range) + 8);  // 8 bytes of padding
 
   // Replay table: write(1) echo, read with its 8 bytes, write(2) echo.
   uint64_t off = cfg + c.replay_off;
@@ -1010,7 +1017,8 @@ TEST(SliceFileBytes, ConfigTablesAndPageData) {
   EXPECT_EQ(d1.addr, 0x7ff000u);
   EXPECT_EQ(d1.size, 0x1000u);
 
-  // Code page: patched sites and end breakpoint, the rest unchanged.
+  // Code page: patched sites, the rest unchanged (the end's breakpoint is
+  // the runtime's to arm).
   const uint64_t code = cfg + r0.data_off;
   std::vector<uint8_t> want = test_program::code_page();
   auto put32 = [&](uint64_t pc, uint32_t v) { std::memcpy(&want[pc - 0x10000], &v, 4); };
@@ -1018,8 +1026,6 @@ TEST(SliceFileBytes, ConfigTablesAndPageData) {
   put32(0x10018, 0x4d200513);                                   // addi a0, x0, 1234
   put32(0x10030, riscv::encode_jal(0, 0x11038 - 0x10030));
   put32(0x1004c, riscv::encode_jal(0, 0x11070 - 0x1004c));
-  want[0x58] = 0x02;                                            // c.ebreak
-  want[0x59] = 0x90;
   EXPECT_EQ(std::vector<uint8_t>(b.begin() + code, b.begin() + code + 4096), want);
 
   // Stub page: three stubs with the far entry, then zeros.
@@ -1033,9 +1039,9 @@ TEST(SliceFileBytes, ConfigTablesAndPageData) {
 
   // The data page as recorded at the start, which ends the file; the stack
   // page (zeros) has no data.
-  EXPECT_EQ(std::vector<uint8_t>(b.begin() + cfg + 0x26b0, b.begin() + cfg + 0x36b0), test_program::data_page());
+  EXPECT_EQ(std::vector<uint8_t>(b.begin() + cfg + 0x26e0, b.begin() + cfg + 0x36e0), test_program::data_page());
   EXPECT_EQ(test_program::stack_page(), std::vector<uint8_t>(4096, 0));
-  EXPECT_EQ(b.size(), cfg + 0x36b0);
+  EXPECT_EQ(b.size(), cfg + 0x36e0);
 }
 
 TEST(SliceFileBytes, TrapSiteTableAndFourByteEnd) {
@@ -1049,20 +1055,183 @@ TEST(SliceFileBytes, TrapSiteTableAndFourByteEnd) {
   EXPECT_EQ(read_at<uint64_t>(b, cfg + c.trap_sites_off), 0x10010u);
   EXPECT_EQ(read_at<uint64_t>(b, cfg + c.trap_sites_off + 8), 0x10030u);
   EXPECT_EQ(read_at<uint64_t>(b, cfg + c.trap_sites_off + 16), 0x1004cu);
-  // Header 0x510, 3 regions (code r-x+w, data, stack; no stub page) 0x60,
-  // replay table 0x120, 3 trap sites 0x18, 2 ranges 0x20: 0x6c8, rounded up
-  // to 16: page data at 0x6d0.
-  EXPECT_EQ(c.trap_sites_off, 0x690u);
-  EXPECT_EQ(c.digest_off, 0x6a8u);
+  // Header 0x538, 3 regions (code r-x+w, data, stack; no stub page) 0x60,
+  // replay table 0x120, 3 trap sites 0x18, 2 ranges 0x20: 0x6f0, 16-byte
+  // aligned already: page data at 0x6f0.
+  EXPECT_EQ(c.trap_sites_off, 0x6b8u);
+  EXPECT_EQ(c.digest_off, 0x6d0u);
   const uint64_t code_off = read_at<hws_region>(b, cfg + c.regions_off).data_off;
-  EXPECT_EQ(code_off, 0x6d0u);
+  EXPECT_EQ(code_off, 0x6f0u);
   const uint64_t code = cfg + code_off;
   EXPECT_EQ(read_at<uint32_t>(b, code + 0x10), 0x00100073u);
-  EXPECT_EQ(read_at<uint32_t>(b, code + 0x5a), 0x00100073u);  // ebreak at the 4-byte end
+  // The 4-byte end (a store: no pass stub) keeps its instruction in the file.
+  EXPECT_EQ(read_at<uint32_t>(b, code + 0x5a), 0x01243823u);
   EXPECT_EQ(c.end_insn, 0x01243823u);
+  EXPECT_EQ(c.end_stub, 0u);
   EXPECT_EQ(f->summary.trap_sites, 3u);
   EXPECT_EQ(f->summary.near_sites, 0u);
   EXPECT_EQ(f->summary.stub_pages, 0u);
+}
+
+// --- Ends at events, fault marks, signals, the pass stub ---------------------
+
+// A fault mark (tracer/trace_record.h) at `pc` on `page`.
+SyscallRecord mark(uint64_t pc, uint64_t page, uint64_t before, uint64_t after = kProtFinal) {
+  SyscallRecord m;
+  m.nr = kFaultMarkNr;
+  m.name = "fault";
+  m.pc = pc;
+  m.args = {11, page, after, before, page + 0x40, 0};
+  return m;
+}
+
+TEST(SliceEvents, CountedEndWithAPassStub) {
+  // End at `ld s4, 64(s0)` (0x10034): it writes s4 without reading it.
+  SliceSpec spec = make_spec(End::kLoopAdd);
+  spec.end_regs.pc = 0x10034;
+  const SliceLayout l = layout_ok(spec);
+  EXPECT_EQ(l.end_kind, HWS_END_COUNTED);
+  EXPECT_EQ(l.end_insn, 0x04043a03u);
+  // The nearest free page above the code page (the near stubs take the next).
+  EXPECT_EQ(l.end_stub, 0x11000u);
+  EXPECT_EQ(l.stub_pages.at(0).addr, 0x12000u);
+  EXPECT_EQ(l.end_stub_rd, 20u);
+  EXPECT_EQ(l.end_stub_scratch, 5u);
+  EXPECT_EQ(l.end_jal, riscv::encode_jal(20, 0x11000 - 0x10034));
+  bool region = false;
+  for (const RegionPlan& r : l.regions)
+    if (r.addr <= 0x11000 && 0x11000 < r.addr + r.size) region = r.prot == 7;
+  EXPECT_TRUE(region);
+  // The stub's bytes (runtime/slice_abi.h, HWS_END_COUNTED).
+  const auto b = end_stub_bytes(l);
+  const std::vector<uint8_t> v(b.begin(), b.end());
+  using namespace riscv;
+  const uint32_t want[10] = {encode_auipc(20, 0),      encode_sd(5, 20, 128), encode_ld(5, 20, 136),
+                             encode_addi(5, 5, -1),    encode_sd(5, 20, 136), encode_beq(5, 0, 16),
+                             encode_ld(5, 20, 128),    0x04043a03u,
+                             encode_jal(0, 0x10038 - 0x11020), kEbreak};
+  for (size_t i = 0; i < 10; ++i) EXPECT_EQ(read_at<uint32_t>(v, 4 * i), want[i]) << i;
+  for (size_t i = 40; i < v.size(); ++i) ASSERT_EQ(v[i], 0) << i;
+  const hws_config c = make_config(spec, l);
+  EXPECT_EQ(c.end_stub, 0x11000u);
+  EXPECT_EQ(c.end_jal, l.end_jal);
+  EXPECT_EQ(c.end_stub_rd, 20u);
+  EXPECT_EQ(c.end_stub_scratch, 5u);
+  auto f = write_slice(spec, fake_rt(), kWholePages);
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->summary.counted_batches);
+  // Every pass checked: the flag, and no batches for write_slice_checked.
+  auto every = write_slice(spec, fake_rt(), SliceOptions{.sparse_pages = false, .every_pass = true});
+  ASSERT_TRUE(every);
+  EXPECT_FALSE(every->summary.counted_batches);
+  EXPECT_EQ(read_at<hws_config>(every->bytes, 0x1800).flags, HWS_F_EXACT | HWS_F_EVERY_PASS);
+  // Without a pass stub (the option off): the breakpoint.
+  EXPECT_EQ(layout_ok(spec, SliceOptions{.sparse_pages = false, .end_stub = false}).end_stub, 0u);
+}
+
+TEST(SliceEvents, FaultMarkPagesAreRegionsOfTheirOwn) {
+  SliceSpec spec = make_spec(End::kLoopAdd);
+  // The data page faults for reading at 0x10034 (ld s4): until then the
+  // slice maps it without access.
+  spec.syscalls.insert(spec.syscalls.begin() + 3, mark(0x10034, 0x20000, 0));
+  const SliceLayout l = layout_ok(spec);
+  bool found = false;
+  for (const RegionPlan& r : l.regions)
+    if (r.addr == 0x20000) {
+      found = true;
+      EXPECT_EQ(r.size, 0x1000u);
+      EXPECT_EQ(r.prot, 0u);
+    }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(l.replayed, (std::vector<size_t>{0, 2, 3, 4}));  // the mark is replayed in order
+  auto f = write_slice(spec, fake_rt(), kWholePages);
+  ASSERT_TRUE(f) << f.error().message();
+  const auto c = read_at<hws_config>(f->bytes, 0x1800);
+  uint64_t off = 0x1800 + c.replay_off + 88 + 88 + 24;  // after write(1), read and its write
+  const auto m = read_at<hws_call>(f->bytes, off);
+  EXPECT_EQ(m.flags, HWS_CALL_FAULT);
+  EXPECT_EQ(m.nr, 11u);
+  EXPECT_EQ(m.site, 0x10034u);
+  EXPECT_EQ(m.args[0], 0x20000u);
+  EXPECT_EQ(m.args[1], 3u);  // kProtFinal: the page's own protection
+  EXPECT_EQ(m.args[2], 0x20040u);
+  // A second mark on the same page is refused.
+  spec.syscalls.insert(spec.syscalls.begin() + 4, mark(0x10038, 0x20000, 1));
+  EXPECT_EQ(layout_error(spec),
+            "two fault marks on page 0x20000 in one interval (the second at pc 0x10038): a page's protection can "
+            "change only once");
+}
+
+TEST(SliceEvents, FaultEndAndAfterCallEnd) {
+  // The slice ends at the read fault of ld s4 (0x10034) on the data page.
+  SliceSpec spec = make_spec(End::kLoopAdd);
+  spec.syscalls.resize(3);  // write(1), getpid, read
+  spec.syscalls.push_back(mark(0x10034, 0x20000, 0));
+  spec.end_kind = SliceSpec::EndKind::kFault;
+  spec.end_regs.pc = 0x10034;
+  SliceLayout l = layout_ok(spec);
+  EXPECT_EQ(l.end_kind, HWS_END_FAULT);
+  EXPECT_EQ(l.end_pc, 0x10034u);
+  EXPECT_EQ(l.end_insn_len, 0u);
+  auto f = write_slice(spec, fake_rt(), kWholePages);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->summary.replay_entries, 3u);  // write, read, the mark (getpid in place)
+  EXPECT_EQ(f->summary.replayed_calls, 2u);   // the mark ends the slice, not applied
+  spec.end_regs.pc = 0x10038;
+  EXPECT_EQ(layout_error(spec), "the end registers' pc 0x10038 is not where the end event leaves it, 0x10034");
+
+  // Right after the read: pc after its ecall; the read's site is then no
+  // in-place site (the runtime ends the slice there).
+  spec = make_spec(End::kLoopAdd);
+  spec.syscalls.resize(3);
+  spec.end_kind = SliceSpec::EndKind::kAfterCall;
+  spec.end_regs.pc = test_program::kSiteRead + 4;
+  l = layout_ok(spec);
+  EXPECT_EQ(l.end_kind, HWS_END_AFTER_CALL);
+  EXPECT_EQ(l.end_pc, test_program::kSiteRead);
+  EXPECT_NE(site_at(l, test_program::kSiteRead)->kind, SiteKind::kInPlace);
+  spec.end_kind = SliceSpec::EndKind::kFault;  // the last event is a syscall
+  EXPECT_EQ(layout_error(spec), "the slice's last event (syscall 2 (read)) is not the kind of event it ends at");
+}
+
+TEST(SliceEvents, SignalDeliveriesAndSigreturnNeedTrapSites) {
+  SliceSpec spec = make_spec(End::kLoopAdd);
+  // SIGALRM delivered right after read (0x10030): its handler at 0x10050.
+  SyscallRecord d;
+  d.nr = kSignalNr;
+  d.name = "SIGALRM";
+  d.pc = test_program::kSiteRead + 4;
+  d.args = {14, 0x10050, 0x7ff400, 0x3ff000800, 0x7ff480, 0x7ff500};
+  d.writes.push_back({0x7ff400, std::vector<uint8_t>(0x400, 0xab)});
+  spec.syscalls.insert(spec.syscalls.begin() + 3, d);
+  const SliceLayout l = layout_ok(spec);
+  EXPECT_EQ(site_at(l, test_program::kSiteRead)->kind, SiteKind::kTrap);
+  EXPECT_EQ(site_at(l, test_program::kSiteWrite1)->kind, SiteKind::kNear);
+  auto f = write_slice(spec, fake_rt(), kWholePages);
+  ASSERT_TRUE(f) << f.error().message();
+  const auto c = read_at<hws_config>(f->bytes, 0x1800);
+  const uint64_t off = 0x1800 + c.replay_off + 88 + 88 + 24;
+  const auto e = read_at<hws_call>(f->bytes, off);
+  EXPECT_EQ(e.flags, HWS_CALL_SIGNAL);
+  EXPECT_EQ(e.nr, 14u);
+  EXPECT_EQ(e.site, test_program::kSiteRead + 4);
+  EXPECT_EQ(e.args[0], 0x10050u);  // handler
+  EXPECT_EQ(e.args[1], 0x7ff400u); // sp
+  EXPECT_EQ(e.args[2], 0x3ff000800u);
+  EXPECT_EQ(e.args[3], 0x7ff480u);
+  EXPECT_EQ(e.args[4], 0x7ff500u);
+  EXPECT_EQ(e.nwrites, 1u);
+  // rt_sigreturn restores every register: always a trap site.
+  spec = make_spec(End::kLoopAdd);
+  spec.syscalls[2].nr = 139;
+  spec.syscalls[2].name = "rt_sigreturn";
+  EXPECT_EQ(site_at(layout_ok(spec), test_program::kSiteRead)->kind, SiteKind::kTrap);
+}
+
+TEST(SliceEvents, AnUnsliceableIntervalIsRefusedWithItsReason) {
+  SliceSpec spec = make_spec(End::kLoopAdd);
+  spec.unsliceable = "SIGALRM was delivered at instruction 1017, where ...";
+  EXPECT_EQ(layout_error(spec), "SIGALRM was delivered at instruction 1017, where ...");
 }
 
 TEST(SliceFileBytes, HandMadeDigestIsTheReasonedOne) {

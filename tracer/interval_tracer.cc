@@ -7,8 +7,12 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -19,8 +23,10 @@
 #include "tracer/approach_plan.h"
 #include "tracer/breakpoint.h"
 #include "tracer/counter_calibration.h"
+#include "tracer/counter_reads.h"
 #include "tracer/isa_string.h"
 #include "tracer/schedule_guard.h"
+#include "tracer/signal_rules.h"
 #include "tracer/stepper.h"
 #include "tracer/counter_sites.h"
 #include "tracer/page_tracker.h"
@@ -43,6 +49,10 @@ constexpr int64_t kErestartsys = -512, kErestartnohand = -514, kErestartRestartb
 constexpr double kMinRate = 5e8;
 // How much of the stack above sp the end point compares (record_end_stack).
 constexpr uint64_t kEndStackBytes = 4096;
+// A signal held for a point a slice finds again (SignalRules) waits at most
+// this long; then it is delivered at a timer stop, and its interval cannot
+// be sliced.
+constexpr double kMaxSignalDelay = 0.02;
 
 // True when the task is running or runnable ("R" in /proc/<pid>/stat): a
 // stop requested then never interrupts a blocking call (those sleep, "S" or
@@ -57,6 +67,14 @@ bool runnable(pid_t pid) {
 }
 
 class IntervalTracer final : public SyscallHooks, public TraceSink {
+  // The stop just handled, when a signal may be delivered right after it
+  // (a slice finds the point again): after a call, a tracker fault, a
+  // delivery; with no program instruction since.
+  struct LastEvent {
+    enum Kind { kNone, kCall, kFault, kDelivery } kind = kNone;
+    uint64_t pc = 0;
+    PageTracker::Fault fault{};
+  };
  public:
   IntervalTracer(const IntervalOptions& o, const std::function<Status(SliceSpec&&)>& on_slice, Tracee& t,
                  const riscv::Decoder& decoder, bool compressed)
@@ -90,7 +108,8 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     exact_starts_ = !o_.wanted.empty() && spec.user_only;
     recording_ = wanted(0);
     if (recording_) HWSLICE_TRY(start_interval(0));
-    next_boundary_ = recording_ ? o_.interval + (o_.wanted.empty() ? 0 : o_.warmup) : first_start(0);
+    if (recording_) set_boundaries(0, o_.wanted.empty() ? 0 : o_.warmup);
+    else next_boundary_ = first_start(0);
     return ok_status();
   }
 
@@ -108,6 +127,12 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     if (const auto* s = std::get_if<SyscallRecord>(&record)) {
       ++summary_.syscalls;
       if (recording_) spec_.syscalls.push_back(*s);
+      if (end_after_record_) {
+        // The interval ends right after this call (runtime/slice_abi.h,
+        // HWS_END_AFTER_CALL): at its exit stop, where the next one starts.
+        end_after_record_ = false;
+        if (Status st = end_after_call(); !st) error_ = st.error();
+      }
     } else if (const auto* e = std::get_if<ExitRecord>(&record)) {
       summary_.exit = *e;
     }
@@ -115,7 +140,13 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
 
   // ---- SyscallHooks
   Status before_call(long nr, const std::array<uint64_t, 6>& args, uint64_t pc) override {
+    HWSLICE_TRY(take_error());
     ++ecall_entries_;
+    last_event_ = {};
+    collect_held();
+    signals_.before_call(nr, args, [this](uint64_t a, void* out, size_t n) {
+      return static_cast<bool>(t_.read(RemoteAddr(a), out, n));
+    });
     if (nr == kSysExit || nr == kSysExitGroup) {
       if (auto p = position(); p) summary_.instructions = *p - 1;
       if (!recording_) return ok_status();
@@ -131,10 +162,12 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     }
     if (recording_) HWSLICE_TRY(pages_.before_call(nr, args));
     else pages_.observe_call(nr, args);
+    in_call_ = true;
     return ok_status();
   }
 
   Result<bool> after_call(SyscallRecord& rec) override {
+    in_call_ = false;
     const int64_t ret = static_cast<int64_t>(rec.ret);
     const bool remaps = rec.nr == riscv::kSysMmap || rec.nr == riscv::kSysMprotect || rec.nr == riscv::kSysMunmap ||
                         rec.nr == riscv::kSysMremap;
@@ -150,6 +183,14 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       ++restarts_;
       return false;
     }
+    collect_held();
+    signals_.after_call(rec.nr, ret);
+    // A signal may be delivered right here: a slice replays this call, then
+    // delivers it (SignalRules).
+    auto now = t_.regs();
+    if (!now) return now.error();
+    last_event_ = {LastEvent::kCall, now->pc(), {}};
+    if (!deferred_.empty()) redeliver_ = true;
     if (!recording_) {
       if (remaps && ret >= 0) HWSLICE_TRY(sites_.refresh());
       HWSLICE_TRY(near_start(true));
@@ -160,47 +201,73 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     // the new or changed mappings.
     if (remaps && ret >= 0) HWSLICE_TRY(sites_.refresh([this](uint64_t a) { return pages_.program_prot(a); }));
     if (auto echoed = capture_echo(t_, rec, spec_); !echoed) return echoed.error();
+    // An interval ends at the first event at or after its boundary: here,
+    // right after this call (once the sink has it: on_record). Not after
+    // rt_sigreturn, which returns into the middle of the program's code.
+    if (rec.nr != riscv::kSysRtSigreturn) {
+      auto pos = position();
+      if (!pos) return pos.error();
+      if (*pos >= next_boundary_) end_after_record_ = true;
+    }
     return true;
   }
 
   Result<bool> on_signal(int sig) override {
-    bool candidate = false;
+    HWSLICE_TRY(take_error());
+    const LastEvent last = std::exchange(last_event_, LastEvent{});
+    collect_held();
     if (debug_ && sig == SIGSTOP)
       std::fprintf(stderr, "hwslice: debug: SIGSTOP stop (requested %d, last %s)\n", t_.stop_requested(),
                    last_.describe().c_str());
     if (sig == SIGSTOP && t_.take_requested_stop(last_)) {
       ++summary_.timer_stops;
-      candidate = true;
-    } else if (sig == SIGTRAP) {
+      HWSLICE_TRY(deliver_overdue());
+      HWSLICE_TRY(at_stop());
+      return true;
+    }
+    if (sig == SIGTRAP) {
       auto regs = t_.regs();
       if (!regs) return regs.error();
-      const CounterSite* site = sites_.at(regs->pc());
-      if (!site) return false;  // the program's own ebreak
-      HWSLICE_TRY(counter_read(*site));
-      candidate = true;
-    } else if (sig == SIGSEGV && recording_) {
+      if (const CounterSite* site = sites_.at(regs->pc())) {
+        HWSLICE_TRY(counter_read(*site));
+        HWSLICE_TRY(at_stop());
+        return true;
+      }
+    }
+    if (sig == SIGSEGV && recording_) {
       auto info = t_.siginfo();
       if (!info) return info.error();
       auto regs = t_.regs();
       if (!regs) return regs.error();
-      auto mine = pages_.on_fault(*info, regs->pc());
-      if (!mine) return mine.error();
-      if (!*mine) {
-        if (debug_)
-        {
-          std::fprintf(stderr, "hwslice: debug: SIGSEGV passed to the program: addr %p code %d pc %llx\n",
-                       info->si_addr, info->si_code, static_cast<unsigned long long>(regs->pc()));
-          for (unsigned i = 1; i < 32; ++i)
-            std::fprintf(stderr, " x%u=%llx", i, static_cast<unsigned long long>(regs->x(i)));
-          std::fprintf(stderr, "\n");
-        }
-        return false;
+      auto fault = pages_.classify_fault(*info, regs->pc());
+      if (!fault) return fault.error();
+      if (*fault) {
+        HWSLICE_TRY(on_tracker_fault(*info, **fault));
+        return true;
       }
-      candidate = true;
+      if (debug_) {
+        std::fprintf(stderr, "hwslice: debug: SIGSEGV passed to the program: addr %p code %d pc %llx\n",
+                     info->si_addr, info->si_code, static_cast<unsigned long long>(regs->pc()));
+        for (unsigned i = 1; i < 32; ++i)
+          std::fprintf(stderr, " x%u=%llx", i, static_cast<unsigned long long>(regs->x(i)));
+        std::fprintf(stderr, "\n");
+      }
     }
-    if (!candidate) return false;
-    HWSLICE_TRY(at_stop());
-    return true;
+    return program_signal(sig, last);
+  }
+
+  int resume_signal() override {
+    // A held signal goes back to the program right after a call: resumed
+    // from the exit stop with it, the kernel sends it again and the tracee
+    // stops for it before its next instruction (program_signal delivers it
+    // there, with its own siginfo).
+    if (!redeliver_ || deferred_.empty() || redelivering_) {
+      redeliver_ = false;
+      return 0;
+    }
+    redeliver_ = false;
+    redelivering_ = true;
+    return deferred_.front().si_signo;
   }
 
   Result<WaitStatus> wait_stop(Tracee& t, const std::atomic<bool>* interrupted) override {
@@ -215,13 +282,18 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     // The first wait's timeout is reckoned from start_pos (the program has
     // barely run): one counter read fewer at every stop.
     bool first = true;
+    t.set_hold_signals(false);  // the program's own signals stop the wait (on_signal)
+    struct Hold {
+      Tracee& t;
+      ~Hold() { t.set_hold_signals(true); }  // from here on the tracer works in the tracee
+    } hold{t};
     while (true) {
       siginfo_t info{};
       if (::waitid(P_PID, static_cast<id_t>(t.pid()), &info, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) == 0 &&
           info.si_pid != 0)
         break;
       if (interrupted && interrupted->load()) break;
-      if (t.stop_requested() || next_boundary_ == UINT64_MAX || stepping_) {
+      if (t.stop_requested() || (next_boundary_ == UINT64_MAX && deferred_.empty()) || stepping_) {
         timespec ts{0, 20'000'000};
         (void)sigtimedwait(&chld, nullptr, &ts);
         continue;
@@ -229,13 +301,19 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       auto now = first && start_pos ? start_pos : position();
       first = false;
       const uint64_t pos = now ? *now : 0;
-      const uint64_t left = next_boundary_ > pos ? next_boundary_ - pos : 0;
+      // Past the boundary without an event to end at, the interval ends at
+      // the counted boundary (a timer stop).
+      const uint64_t target = recording_ && pos >= next_boundary_ ? counted_boundary_ : next_boundary_;
+      uint64_t left = target > pos ? target - pos : 0;
+      if (recording_ && pos >= counted_boundary_) left = std::max<uint64_t>(o_.interval / 16, 1);
       // rate_: instructions per second, from the previous stops.
       // Half the estimated time: stops converge on the boundary instead of
       // overshooting it when the rate estimate is high. Toward an exact
       // start, the plan's wait, which cannot pass it (tracer/approach_plan.h).
       double secs = left > 0 ? static_cast<double>(left) / rate_ * 0.5 : 0.0;
       secs = std::clamp(secs, 50e-6, 0.2);
+      // A held signal waits for a syscall or fault, at most kMaxSignalDelay.
+      if (!deferred_.empty()) secs = std::min(secs, kMaxSignalDelay / 2);
       const bool to_start = exact_starts_ && !recording_;
       if (to_start) secs = std::min(std::max(plan_.wait(left), ApproachPlan::kMinWait), 0.2);
       timespec ts{static_cast<time_t>(secs), static_cast<long>((secs - static_cast<double>(static_cast<time_t>(secs))) * 1e9)};
@@ -246,7 +324,9 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
                      got, got < 0 ? std::strerror(errno) : "signal");
       if (timed_out) {
         if (to_start) plan_.observe_latency(secs, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count());
-        const bool run = runnable(t.pid());
+        // Not inside a syscall: a stop would interrupt it, and a long one
+        // (fork) restarted at every stop might never finish.
+        const bool run = !in_call_ && runnable(t.pid());
         if (debug_) std::fprintf(stderr, "hwslice: debug: timer after %.6fs at %llu: %s\n", secs,
                                  static_cast<unsigned long long>(pos), run ? "stop" : "not runnable");
         if (run) HWSLICE_TRY(t.request_stop());
@@ -296,7 +376,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
   Result<uint64_t> position() {
     auto v = counter_->read();
     if (!v) return v.error();
-    const uint64_t fix = (ecall_counted_ ? pages_.reexecuted_ecalls() : 0) + restarts_ + calibration_;
+    const uint64_t fix = (ecall_counted_ ? pages_.reexecuted_ecalls() : 0) + restarts_ + calibration_ + tracer_traps_;
     const uint64_t counted = *v + counter_credit_ + (ecall_counted_ ? 0 : ecall_entries_) + adjust_;
     return counted > fix ? counted - fix : 0;
   }
@@ -345,6 +425,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
   Status start_interval(uint64_t at) {
     spec_ = SliceSpec{};
     spec_done_ = false;
+    marked_pages_.clear();
     spec_.program = o_.argv.empty() ? "" : o_.argv[0];
     spec_.start = at;
     spec_.exact = summary_.exact;
@@ -366,15 +447,17 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
   }
 
   Status finish_interval(RegsRecord end_regs, uint64_t at, SliceSpec::EndKind kind) {
-    if (kind == SliceSpec::EndKind::kPcRegs) {
+    if (kind == SliceSpec::EndKind::kCounted) {
       uint8_t b[2];
       HWSLICE_TRY(t_.read(RemoteAddr(end_regs.pc), b, 2));
       const unsigned len = riscv::instruction_length(static_cast<uint16_t>(b[0] | b[1] << 8));
       HWSLICE_TRY(pages_.include(end_regs.pc, len, true));
       HWSLICE_TRY(pages_.include(end_regs.pc + len, 2, true));
-    } else {
+    } else if (kind == SliceSpec::EndKind::kSyscall) {
       HWSLICE_TRY(pages_.include(end_regs.pc, 4, true));
     }
+    // kFault: the faulting access is the end; its page stays as it was
+    // (its fault mark). kAfterCall: the call's site is in the interval.
     // The vDSO's data pages cannot be protected or read through ptrace;
     // when the interval ran vDSO code, the slice gets the copy the tracee
     // made of them at its first vDSO touch (PageTracker::vdso_data), so the
@@ -406,7 +489,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     // A loop can repeat its registers at the end pc while its state differs in
     // its stack frames (printf's internals, line after line): the end compares
     // the stack above sp too.
-    if (kind == SliceSpec::EndKind::kPcRegs && o_.end_checks)
+    if (kind == SliceSpec::EndKind::kCounted && o_.end_checks)
       record_end_stack(t_, end_regs.ints[2], pages, kEndStackBytes, spec_);
     end_regs.icount = at;
     spec_.end = at;
@@ -489,11 +572,12 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     recording_ = true;
     if (exact_starts_ && at == next_boundary_) ++summary_.exact_starts;
     HWSLICE_TRY(start_interval(at));
-    next_boundary_ = at + o_.interval + o_.warmup;
+    set_boundaries(at, o_.warmup);
     return ok_status();
   }
 
-  // A stop where an interval may end or start.
+  // A timer stop or a counter read: where a chosen interval may start, or an
+  // interval that met no event past its boundary ends (a counted end).
   Status at_stop() {
     if (!recording_ && exact_starts_) {
       HWSLICE_TRY(near_start(false));
@@ -502,29 +586,425 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     auto pos = position();
     if (!pos) return pos.error();
     if (o_.progress) o_.progress(*pos, slices_);
-    if (*pos < next_boundary_) return ok_status();
+    if (*pos < (recording_ ? counted_boundary_ : next_boundary_)) return ok_status();
+    if (recording_) {
+      // A pass stub needs an instruction that writes a register it does not
+      // read: when one follows on the straight line ahead, the program runs
+      // to it.
+      auto at = advance_to_stub_end(*pos);
+      if (!at) return at.error();
+      pos = *at;
+    }
     auto regs = position_regs(*pos);
     if (!regs) return regs.error();
     if (recording_) {
-      if (!can_end_slice_at(t_, decoder_, regs->pc)) {  // the next stop will do
+      if (!can_end_slice_at(t_, decoder_, regs->pc) ||
+          (*pos < counted_boundary_ + o_.interval / 4 && !stub_can_end_at(regs->pc))) {  // the next stop will do
         if (debug_) std::fprintf(stderr, "hwslice: debug: pc %llx at %llu cannot end an interval\n",
                                  static_cast<unsigned long long>(regs->pc), static_cast<unsigned long long>(*pos));
         return ok_status();
       }
-      HWSLICE_TRY(finish_interval(*regs, *pos, SliceSpec::EndKind::kPcRegs));
-      const uint64_t index = o_.interval ? *pos / o_.interval : 0;
-      if (o_.wanted.empty()) {
-        HWSLICE_TRY(start_interval(*pos));
-        next_boundary_ = *pos + o_.interval;
-        return ok_status();
-      }
-      // SimPoint: run natively (no page tracking) to the next chosen interval.
-      recording_ = false;
-      HWSLICE_TRY(pages_.restore_all());
-      next_boundary_ = first_start(index + 1);
-      if (next_boundary_ > *pos) return near_start(false);
+      HWSLICE_TRY(finish_interval(*regs, *pos, SliceSpec::EndKind::kCounted));
+      return after_end(*pos);
     }
     return start_chosen(*pos);
+  }
+
+  // At a timer stop at `pos` past the counted boundary: when the
+  // instruction at the pc cannot take a pass stub but one of the next few
+  // straight-line instructions can, with none between that branches,
+  // jumps, traps or touches memory (nothing that could stop on the way),
+  // runs the program to it with a breakpoint. Returns the position then.
+  Result<uint64_t> advance_to_stub_end(uint64_t pos) {
+    auto regs = t_.regs();
+    if (!regs) return regs.error();
+    uint64_t pc = regs->pc();
+    if (stub_can_end_at(pc)) return pos;
+    constexpr unsigned kAhead = 16;
+    unsigned k = 0;
+    for (; k < kAhead; ++k) {
+      auto insn = decode_at(t_, decoder_, pc);
+      if (!insn || insn->length == 0 || insn->flow != riscv::Flow::kNext || insn->mem.kind != riscv::MemAccess::kNone ||
+          decode_counter_read(insn->word))
+        return pos;
+      pc += insn->length;
+      if (stub_can_end_at(pc)) break;
+    }
+    if (k == kAhead) return pos;
+    {
+      auto bp = ScopedBreakpoint::insert(t_, RemoteAddr(pc), compressed_);
+      if (!bp) return bp.error();
+      HWSLICE_TRY(t_.cont());
+      auto st = t_.wait();
+      if (!st) return st.error();
+      auto now = t_.regs();
+      if (!now) return now.error();
+      if (st->kind() != WaitStatus::Kind::kSignalStop || st->signal() != SIGTRAP || now->pc() != pc)
+        return Error("running to the end instruction at " + to_hex(pc) + ": " + t_.state_line());
+    }
+    HWSLICE_TRY(rebase(pos + k + 1));
+    return pos + k + 1;
+  }
+
+  // The slice can end at `pc` with its pass stub (runtime/slice_abi.h):
+  // a 4-byte instruction writing a register it does not read. Timer stops
+  // past the counted boundary come every N/32 instructions and wait for one
+  // (up to N/4 more instructions), then take any instruction that can carry
+  // a breakpoint.
+  bool stub_can_end_at(uint64_t pc) {
+    uint8_t b[4];
+    if (!t_.read(RemoteAddr(pc), b, 2) || riscv::instruction_length(static_cast<uint16_t>(b[0] | b[1] << 8)) != 4 ||
+        !t_.read(RemoteAddr(pc), b, 4))
+      return false;
+    sites_.unpatch(pc, b, 4);
+    return riscv::stub_dead_rd(b[0] | b[1] << 8 | b[2] << 16 | static_cast<uint32_t>(b[3]) << 24) != 0;
+  }
+
+  // After an interval ended at `pos`: the next one starts there, or (SimPoint)
+  // the program runs natively to the next chosen interval.
+  Status after_end(uint64_t pos) {
+    const uint64_t index = o_.interval ? pos / o_.interval : 0;
+    if (o_.wanted.empty()) {
+      HWSLICE_TRY(start_interval(pos));
+      set_boundaries(pos);
+      return ok_status();
+    }
+    recording_ = false;
+    HWSLICE_TRY(pages_.restore_all());
+    next_boundary_ = first_start(index + 1);
+    if (next_boundary_ > pos) return near_start(false);
+    return start_chosen(pos);
+  }
+
+  // The interval that starts at `start` ends at its first event (a syscall,
+  // a fault of the page tracker's) at or after start + N; with none by
+  // start + N + N/8, at a timer stop (a counted end).
+  void set_boundaries(uint64_t start, uint64_t extra = 0) {
+    next_boundary_ = start + o_.interval + extra;
+    counted_boundary_ = next_boundary_ + o_.interval / 8;
+  }
+
+  // A fault of the page tracker's, classified: the interval may end right
+  // here (the faulting access is then its end), then the page is opened.
+  Status on_tracker_fault(const siginfo_t& info, PageTracker::Fault fault) {
+    auto pos = position();
+    if (!pos) return pos.error();
+    if (o_.progress) o_.progress(*pos, slices_);
+    if (*pos >= next_boundary_ && !marked_pages_.count(fault.page)) {
+      auto regs = position_regs(*pos);
+      if (!regs) return regs.error();
+      spec_.syscalls.push_back(fault_mark(SIGSEGV, fault.page, fault.granted, fault.addr, fault.pc));
+      HWSLICE_TRY(finish_interval(*regs, *pos, SliceSpec::EndKind::kFault));
+      HWSLICE_TRY(after_end(*pos));
+      if (!recording_) return ok_status();  // SimPoint: the program runs on unprotected
+      // Everything is protected again: the same access faults in the new
+      // interval, as its first event.
+      auto again = pages_.classify_fault(info, fault.pc);
+      if (!again) return again.error();
+      if (!*again) return ok_status();
+      fault = **again;
+    }
+    HWSLICE_TRY(pages_.open_fault(fault));
+    HWSLICE_TRY(repair_segv_action());
+    last_event_ = {LastEvent::kFault, fault.pc, fault};
+    // A signal held for this moment is delivered here: the slice marks the
+    // access, which faults there too.
+    return deliver_deferred_here();
+  }
+
+  // A fault mark (tracer/trace_record.h) for the access at `pc`.
+  SyscallRecord fault_mark(int sig, uint64_t page, int before, uint64_t addr, uint64_t pc) {
+    SyscallRecord m;
+    m.index = summary_.syscalls;
+    m.nr = kFaultMarkNr;
+    m.name = "fault";
+    m.pc = pc;
+    m.args = {static_cast<uint64_t>(sig), page, kProtFinal, static_cast<uint64_t>(before), addr, 0};
+    if (page != kNoPage) marked_pages_.insert(page);
+    return m;
+  }
+
+  // The interval ends right after the call just recorded (on_record).
+  Status end_after_call() {
+    if (!recording_) return ok_status();
+    auto pos = position();
+    if (!pos) return pos.error();
+    auto regs = position_regs(*pos);
+    if (!regs) return regs.error();
+    HWSLICE_TRY(finish_interval(*regs, *pos, SliceSpec::EndKind::kAfterCall));
+    return after_end(*pos);
+  }
+
+  // ---- the program's signals (tracer/signal_rules.h)
+
+  // The program's own signal at its delivery stop: delivered now (where a
+  // slice finds the point again, with the frame and the handler's
+  // registers recorded), held for such a point, or passed through (no
+  // handler runs). Returns true when the tracer delivered or held it.
+  Result<bool> program_signal(int sig, const LastEvent& last) {
+    auto got = t_.siginfo();
+    if (!got) return got.error();
+    siginfo_t info = *got;
+    auto regs = t_.regs();
+    if (!regs) return regs.error();
+    const uint64_t pc = regs->pc();
+    bool after = last.kind != LastEvent::kNone && last.pc == pc;
+    if (redelivering_ && !deferred_.empty() && sig == deferred_.front().si_signo) {
+      // A held signal back at a point of our choosing: its own siginfo.
+      info = deferred_.front();
+      deferred_.pop_front();
+      redelivering_ = false;
+      HWSLICE_TRY(t_.set_siginfo(info));
+      after = true;
+    }
+    if (!recording_) {
+      if (signals_.disposition(sig) == SignalRules::Disposition::kHandler) signals_.delivered(sig);
+      return false;
+    }
+    switch (signals_.where(info, after)) {
+      case SignalRules::Point::kPassThrough:
+        // No handler: ignored, or it ends the program. A fault that ends it
+        // ends the last interval too, at the faulting instruction.
+        if (SignalRules::synchronous(info) && signals_.disposition(sig) == SignalRules::Disposition::kTerminate)
+          HWSLICE_TRY(end_at_fatal_fault(info, pc));
+        return false;
+      case SignalRules::Point::kDefer:
+        if (debug_)
+          std::fprintf(stderr, "hwslice: debug: %s held at pc %llx\n", SignalRules::name(sig).c_str(),
+                       static_cast<unsigned long long>(pc));
+        defer(info);
+        return true;
+      case SignalRules::Point::kHere:
+        break;
+    }
+    if (SignalRules::synchronous(info)) {
+      HWSLICE_TRY(mark_program_fault(info, pc));
+    } else if (last.kind == LastEvent::kFault && last.pc == pc) {
+      if (marked_pages_.count(last.fault.page)) {  // a page's protection changes once in a slice
+        defer(info);
+        return true;
+      }
+      spec_.syscalls.push_back(fault_mark(SIGSEGV, last.fault.page, last.fault.granted, last.fault.addr, pc));
+    }
+    HWSLICE_TRY(deliver_to_handler(info));
+    return true;
+  }
+
+  void defer(const siginfo_t& info) {
+    if (deferred_.empty()) deferred_since_ = std::chrono::steady_clock::now();
+    deferred_.push_back(info);
+  }
+
+  // The program's own synchronous signal with a handler: an access fault is
+  // marked, so that the slice's access faults too (a page it maps may allow
+  // it; its protection changes only at replayed calls); other faults
+  // (illegal instruction, ebreak) recur by themselves.
+  Status mark_program_fault(const siginfo_t& info, uint64_t pc) {
+    if (info.si_signo != SIGSEGV && info.si_signo != SIGBUS) return ok_status();
+    const uint64_t addr = reinterpret_cast<uint64_t>(info.si_addr);
+    const uint64_t page = addr & ~(kPageSize - 1);
+    if (marked_pages_.count(page) || pages_.granted(page) != 0) {
+      // The page was accessible earlier in the interval: the slice cannot
+      // take its access away at this point.
+      if (spec_.unsliceable.empty())
+        spec_.unsliceable = SignalRules::name(info.si_signo) + " at pc " + to_hex(pc) + " (address " + to_hex(addr) +
+                            ") on a page the program used earlier in interval " + std::to_string(spec_.start) +
+                            "-: its protection changed in between, which a slice cannot repeat";
+      return ok_status();
+    }
+    const int before = pages_.program_prot(addr).value_or(0);
+    spec_.syscalls.push_back(fault_mark(SIGSEGV, page, before, addr, pc));
+    return ok_status();
+  }
+
+  // The program dies of its own fault: the last interval ends at it.
+  Status end_at_fatal_fault(const siginfo_t& info, uint64_t pc) {
+    const uint64_t addr = reinterpret_cast<uint64_t>(info.si_addr);
+    const bool access = info.si_signo == SIGSEGV || info.si_signo == SIGBUS;
+    const uint64_t page = access ? addr & ~(kPageSize - 1) : kNoPage;
+    if (access && (marked_pages_.count(page) || pages_.granted(page) != 0)) return ok_status();  // no end: see mark_program_fault
+    auto pos = position();
+    if (!pos) return pos.error();
+    auto regs = position_regs(*pos);
+    if (!regs) return regs.error();
+    const int before = access ? pages_.program_prot(addr).value_or(0) : 0;
+    spec_.syscalls.push_back(fault_mark(access ? SIGSEGV : info.si_signo, page, before, addr, pc));
+    HWSLICE_TRY(finish_interval(*regs, *pos, SliceSpec::EndKind::kFault));
+    recording_ = false;
+    summary_.instructions = *pos;
+    return pages_.restore_all();
+  }
+
+  // Delivers `info` to the program's handler now (at a signal-delivery
+  // stop), with a breakpoint at the handler to see what the kernel did: the
+  // frame it wrote and the registers it set become the interval's signal
+  // delivery (tracer/trace_record.h).
+  Status deliver_to_handler(const siginfo_t& info) {
+    const int sig = info.si_signo;
+    auto regs = t_.regs();
+    if (!regs) return regs.error();
+    const uint64_t pc = regs->pc(), sp = regs->x(riscv::kSp);
+    const uint64_t handler = signals_.action(sig).handler;
+    const uint64_t top = signals_.frame_top(sig, sp);
+    if (recording_) HWSLICE_TRY(pages_.open_for_kernel_write(top - riscv::kSignalFrameMax, top));
+    uint64_t at_handler_sp = 0;
+    riscv::IntRegisters entry;
+    {
+      auto bp = ScopedBreakpoint::insert(t_, RemoteAddr(handler), compressed_);
+      if (!bp) return bp.error().wrap("a breakpoint at the handler of " + SignalRules::name(sig));
+      HWSLICE_TRY(t_.set_siginfo(info));
+      int deliver = sig;
+      while (true) {
+        HWSLICE_TRY(t_.cont(deliver));
+        deliver = 0;
+        auto st = t_.wait();
+        if (!st) return st.error();
+        if (!t_.alive()) {  // the kernel could not deliver it: the program died of it
+          if (debug_)
+            std::fprintf(stderr, "hwslice: debug: delivering %s: %s\n", SignalRules::name(sig).c_str(),
+                         st->describe().c_str());
+          return ok_status();
+        }
+        if (st->kind() != WaitStatus::Kind::kSignalStop) continue;
+        if (t_.take_requested_stop(*st)) continue;
+        auto now = t_.regs();
+        if (!now) return now.error();
+        if (debug_)
+          std::fprintf(stderr, "hwslice: debug: delivering %s: %s at pc %llx\n", SignalRules::name(sig).c_str(),
+                       st->describe().c_str(), static_cast<unsigned long long>(now->pc()));
+        if (st->signal() == SIGTRAP && now->pc() == handler) {
+          entry = *now;
+          break;
+        }
+        if (st->signal() == SIGSEGV && recording_) {
+          auto si = t_.siginfo();
+          if (!si) return si.error();
+          auto fault = pages_.classify_fault(*si, now->pc());
+          if (!fault) return fault.error();
+          if (*fault) {
+            HWSLICE_TRY(pages_.open_fault(**fault));
+            HWSLICE_TRY(repair_segv_action());
+            continue;
+          }
+        }
+        deliver = st->signal();  // e.g. the SIGSEGV of a frame the kernel could not write
+      }
+      at_handler_sp = entry.x(riscv::kSp);
+      if (trap_counted_) ++tracer_traps_;  // the breakpoint's trap is not the program's
+      // The handler's page may have been recorded with the breakpoint in it.
+      const uint32_t saved = bp->saved();
+      uint8_t orig[4];
+      std::memcpy(orig, &saved, 4);
+      pages_.restore_recorded(handler, orig, bp->length());
+    }
+    signals_.delivered(sig);
+    if (recording_) {
+      SyscallRecord d;
+      d.index = summary_.syscalls;
+      d.nr = kSignalNr;
+      d.name = SignalRules::name(sig);
+      d.pc = pc;
+      d.args = {static_cast<uint64_t>(sig), handler, at_handler_sp, entry.x(riscv::kRa), entry.x(riscv::kA1),
+                entry.x(riscv::kA2)};
+      MemWrite frame{at_handler_sp, std::vector<uint8_t>(top > at_handler_sp ? top - at_handler_sp : 0)};
+      if (frame.data.size() > riscv::kSignalFrameMax) frame.data.resize(riscv::kSignalFrameMax);
+      HWSLICE_TRY(t_.read_forced(RemoteAddr(frame.addr), frame.data.data(), frame.data.size()));
+      d.writes.push_back(std::move(frame));
+      spec_.syscalls.push_back(std::move(d));
+    }
+    ++summary_.signals;
+    last_event_ = {LastEvent::kDelivery, handler, {}};
+    return deliver_deferred_here();
+  }
+
+  // At a point a slice finds again (right after a tracker fault or a
+  // delivery; a signal stop): the held signals, one after another.
+  Status deliver_deferred_here() {
+    collect_held();
+    while (!deferred_.empty() && t_.alive() && last_event_.kind != LastEvent::kNone) {
+      const siginfo_t info = deferred_.front();
+      if (signals_.disposition(info.si_signo) != SignalRules::Disposition::kHandler) {
+        deferred_.pop_front();  // its handler went meanwhile: what it does now (ignore, end) comes with a resend
+        if (signals_.disposition(info.si_signo) != SignalRules::Disposition::kIgnore)
+          (void)::syscall(SYS_tgkill, t_.pid(), t_.pid(), info.si_signo);
+        continue;
+      }
+      if (last_event_.kind == LastEvent::kFault) {
+        if (marked_pages_.count(last_event_.fault.page)) return ok_status();
+        spec_.syscalls.push_back(fault_mark(SIGSEGV, last_event_.fault.page, last_event_.fault.granted,
+                                            last_event_.fault.addr, last_event_.pc));
+      }
+      deferred_.pop_front();
+      HWSLICE_TRY(deliver_to_handler(info));
+    }
+    return ok_status();
+  }
+
+  // A held signal that found no point in time (the program made no syscall
+  // and touched no new page): delivered at this timer stop; no slice can
+  // find the point again.
+  Status deliver_overdue() {
+    collect_held();
+    if (deferred_.empty()) return ok_status();
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - deferred_since_).count();
+    if (waited < kMaxSignalDelay) return ok_status();
+    const siginfo_t info = deferred_.front();
+    deferred_.pop_front();
+    if (!deferred_.empty()) deferred_since_ = std::chrono::steady_clock::now();
+    if (recording_ && spec_.unsliceable.empty()) {
+      auto pos = position();
+      spec_.unsliceable = SignalRules::name(info.si_signo) + " was delivered at instruction " +
+                          std::to_string(pos ? *pos : 0) + ", where the program made no syscall and touched no new "
+                          "page for " + std::to_string(static_cast<int>(kMaxSignalDelay * 1000)) +
+                          " ms after it arrived: no slice can find that point again";
+    }
+    if (signals_.disposition(info.si_signo) != SignalRules::Disposition::kHandler) {
+      (void)::syscall(SYS_tgkill, t_.pid(), t_.pid(), info.si_signo);
+      return ok_status();
+    }
+    return deliver_to_handler(info);
+  }
+
+  // Signals the tracee got while the tracer worked in it (Tracee::
+  // set_hold_signals): those with a handler wait for a point of ours,
+  // those that end or stop the program are sent again, ignored ones go.
+  void collect_held() {
+    for (const siginfo_t& info : t_.take_held()) {
+      switch (signals_.disposition(info.si_signo)) {
+        case SignalRules::Disposition::kHandler: defer(info); break;
+        case SignalRules::Disposition::kIgnore: break;
+        default: (void)::syscall(SYS_tgkill, t_.pid(), t_.pid(), info.si_signo); break;
+      }
+    }
+  }
+
+  // After a tracker fault: where the program blocks or ignores SIGSEGV
+  // (in its own SIGSEGV handler, say), raising the fault reset the
+  // program's action to the default (PageTracker::restore_signal); the
+  // program's action goes back. Only a program with an action of its own
+  // for SIGSEGV needs the look at /proc/<pid>/status.
+  Status repair_segv_action() {
+    const SignalRules::Disposition d = signals_.disposition(SIGSEGV);
+    if (d != SignalRules::Disposition::kHandler && d != SignalRules::Disposition::kIgnore) return ok_status();
+    std::ifstream in("/proc/" + std::to_string(t_.pid()) + "/status");
+    std::string line;
+    const uint64_t bit = uint64_t{1} << (SIGSEGV - 1);
+    bool kept = true;
+    while (std::getline(in, line)) {
+      const char* key = d == SignalRules::Disposition::kHandler ? "SigCgt:" : "SigIgn:";
+      if (line.rfind(key, 0) == 0) kept = (std::strtoull(line.c_str() + 7, nullptr, 16) & bit) != 0;
+    }
+    if (kept) return ok_status();
+    const KernelSigaction& a = signals_.action(SIGSEGV);
+    return pages_.restore_signal(SIGSEGV, {a.handler, a.flags, a.mask}, d == SignalRules::Disposition::kHandler);
+  }
+
+  // An Error from on_record (which cannot return one), at the next hook.
+  Status take_error() {
+    if (!error_) return ok_status();
+    Error e = *error_;
+    error_.reset();
+    return e;
   }
 
   const bool debug_ = std::getenv("HWSLICE_DEBUG") != nullptr;
@@ -555,6 +1035,18 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
   uint64_t restarts_ = 0;
   WaitStatus last_{};
   double rate_ = 1e9;  // QEMU icount shift=0 and real boards: about 1e9 per second
+  uint64_t counted_boundary_ = UINT64_MAX;  // set_boundaries
+  uint64_t tracer_traps_ = 0;  // trapping ebreaks of the tracer's own that the counter counted
+  LastEvent last_event_;
+  std::set<uint64_t> marked_pages_;  // pages with a fault mark in this interval
+  bool end_after_record_ = false;    // after_call decided: the interval ends after this call
+  bool in_call_ = false;             // between a syscall's entry and exit stops
+  std::optional<Error> error_;       // from on_record
+  SignalRules signals_;
+  std::deque<siginfo_t> deferred_;   // held signals, for the next point a slice finds again
+  std::chrono::steady_clock::time_point deferred_since_;
+  bool redeliver_ = false;           // resume the exit stop with the first held signal
+  bool redelivering_ = false;        // ... which is on its way
 };
 
 }  // namespace

@@ -1,15 +1,25 @@
 // IntervalTracer: runs a program under the syscall tracer with page tracking
 // and cuts its execution into intervals of about N user instructions; each
-// interval becomes a SliceSpec (pages, syscalls, registers at both ends).
+// interval becomes a SliceSpec (pages, events, registers at both ends).
 //
-// Where an interval ends (docs/slice-format.md, "end point"): at the first
-// tracer stop at or after start + N whose instruction can carry the slice's
-// end breakpoint (not a branch, jump, ecall or inside an LR/SC sequence).
-// Stops come from page faults and, in code that touches no new page, from a
-// stop the tracer requests with a timer (SIGSTOP, never delivered). So
-// intervals are at least N long and usually only a little longer; their
-// exact start and end are recorded. The last interval ends at the program's
-// exit call.
+// Where an interval ends (docs/slices.md, "Where a slice ends"): at its
+// first event at or after start + N that a slice finds again by itself, so
+// that the slice ends there exactly and once: right after a syscall (the
+// slice's runtime replays it), or at a fault of the page tracker's (a
+// page's first touch in the interval: the slice maps that page with the
+// access it had before, so the same access faults there too). In code that
+// makes no syscall and touches no new page none comes: past start + N +
+// N/8 the interval ends at a timer stop (SIGSTOP, never delivered; an
+// instruction that can carry a breakpoint), a counted end. The last
+// interval ends at the program's exit call, or at the fault that kills it.
+//
+// Signals: the program's own are delivered as untraced, at points a slice
+// finds again (tracer/signal_rules.h): a fault's at its instruction, a sent
+// one right after the next syscall or tracker fault (held until then, at
+// most 20 ms). The kernel's signal frame and the handler's registers are
+// recorded as a signal delivery; rt_sigreturn's frame is opened for it.
+// A signal held longer is delivered at a timer stop and its interval is
+// marked unsliceable (SliceSpec::unsliceable).
 //
 // Counter reads (rdtime, rdcycle, rdinstret in the program's code) stop at a
 // breakpoint; the tracer runs each one for the program and the value joins
@@ -74,6 +84,7 @@ struct IntervalSummary {
   uint64_t opened_around = 0;  // pages opened with a faulting page (fault_around)
   uint64_t kept_on = 0;  // keepings renewed because the page changed (--keep-pages)
   uint64_t counter_reads = 0;  // rdtime/rdcycle/rdinstret the program ran (tracer/counter_sites.h)
+  uint64_t signals = 0;        // signals delivered to the program's handlers
   std::string counter;        // "user", "all" or "none"
   bool realtime = false;      // the tracer ran at real-time priority (trace_intervals)
   uint64_t exact_starts = 0;  // chosen intervals started at exactly their position

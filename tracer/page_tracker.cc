@@ -537,6 +537,47 @@ Status PageTracker::open_for_write(uint64_t start, uint64_t end, int prot) {
   return ok_status();
 }
 
+Status PageTracker::populate_writable() {
+  std::vector<InjectedCall> calls;
+  std::vector<std::pair<uint64_t, uint64_t>> runs;
+  for (auto [page, prot] : granted_) {
+    if (!(prot & PROT_WRITE)) continue;
+    if (!runs.empty() && runs.back().second == page)
+      runs.back().second += kPageSize;
+    else
+      runs.emplace_back(page, page + kPageSize);
+  }
+  for (auto [start, end] : runs) calls.push_back({riscv::kSysMadvise, {start, end - start, MADV_POPULATE_WRITE}});
+  HWSLICE_TRY(inject_batch(calls));
+  for (size_t i = 0; i < calls.size(); ++i)
+    if (calls[i].result < 0) write_back_words(runs[i].first, runs[i].second);
+  return ok_status();
+}
+
+Status PageTracker::restore_signal(int sig, const std::array<uint64_t, 3>& action, bool block) {
+  // In the tracer's iovec page, after the iovecs capture_vdso_data uses.
+  const uint64_t at = scratch_ + kPageSize + 256;
+  const uint64_t words[4] = {action[0], action[1], action[2], uint64_t{1} << (sig - 1)};
+  HWSLICE_TRY(tracee_.write(RemoteAddr(at), words, sizeof words));
+  constexpr long kSysRtSigprocmask = 135;
+  std::vector<InjectedCall> calls = {{riscv::kSysRtSigaction, {static_cast<uint64_t>(sig), at, 0, 8}}};
+  if (block) calls.push_back({kSysRtSigprocmask, {SIG_BLOCK, at + 24, 0, 8}});
+  HWSLICE_TRY(inject_batch(calls));
+  for (const InjectedCall& c : calls)
+    if (c.result < 0)
+      return Error("restoring the program's handling of signal " + std::to_string(sig) + " in pid " +
+                   std::to_string(tracee_.pid()) + ": call " + std::to_string(c.nr) + " failed: " +
+                   std::strerror(static_cast<int>(-c.result)));
+  return ok_status();
+}
+
+void PageTracker::restore_recorded(uint64_t addr, const uint8_t* bytes, size_t len) {
+  for (size_t i = 0; i < len; ++i) {
+    auto t = touched_.find(page_down(addr + i));
+    if (t != touched_.end() && t->second.data.size() == kPageSize) t->second.data[addr + i - t->first] = bytes[i];
+  }
+}
+
 bool PageTracker::recorded_bytes(uint64_t addr, uint8_t* out, size_t n) const {
   while (n > 0) {
     const uint64_t page = page_down(addr);
@@ -594,12 +635,13 @@ SlicePage& PageTracker::store_page(uint64_t page, const uint8_t* bytes) {
   return p;
 }
 
-Result<bool> PageTracker::on_fault(const siginfo_t& info, uint64_t pc) {
-  if (info.si_signo != SIGSEGV || info.si_code != SEGV_ACCERR) return false;
+Result<std::optional<PageTracker::Fault>> PageTracker::classify_fault(const siginfo_t& info, uint64_t pc) {
+  const std::optional<Fault> program;  // the program's own fault
+  if (info.si_signo != SIGSEGV || info.si_code != SEGV_ACCERR) return program;
   const uint64_t addr = reinterpret_cast<uint64_t>(info.si_addr);
   if (!find(addr)) HWSLICE_TRY(refresh_maps());  // e.g. the stack grew into a new, protected page
   const Range* r = find(addr);
-  if (!r || r->prot == 0) return false;
+  if (!r || r->prot == 0) return program;
   const uint64_t page = page_down(addr);
 
   const auto given = granted_.find(page);
@@ -655,7 +697,35 @@ Result<bool> PageTracker::on_fault(const siginfo_t& info, uint64_t pc) {
     bits = memory_bits();
     std::tie(want, kind) = access(bits);
   }
-  if (own(want)) return false;
+  if (own(want)) return program;
+  Fault f;
+  f.addr = addr;
+  f.page = page;
+  f.pc = pc;
+  f.granted = given != granted_.end() ? given->second : 0;
+  f.want = want;
+  f.kind = kind;
+  f.fetch = fetch;
+  f.bits = bits;
+  return std::optional<Fault>(f);
+}
+
+Result<bool> PageTracker::on_fault(const siginfo_t& info, uint64_t pc) {
+  auto f = classify_fault(info, pc);
+  if (!f) return f.error();
+  if (!*f) return false;
+  HWSLICE_TRY(open_fault(**f));
+  return true;
+}
+
+Status PageTracker::open_fault(const Fault& f) {
+  const uint64_t page = f.page, addr = f.addr, pc = f.pc;
+  const int want = f.want;
+  const char kind = f.kind;
+  const bool fetch = f.fetch;
+  const uint32_t bits = f.bits;
+  const Range* r = find(page);
+  if (!r) return Error("page " + addr_text(page) + " is not mapped in pid " + std::to_string(tracee_.pid()));
   ++faults_;
   // An lr/sc sequence running off the end of this code page would fault
   // between its lr and its sc, and the lost reservation makes the sc fail
@@ -676,7 +746,22 @@ Result<bool> PageTracker::on_fault(const siginfo_t& info, uint64_t pc) {
   // stopped at its first touch of the vDSO (a signal stop, where the tracer
   // can inject).
   if (vdso && !vdso_captured_) HWSLICE_TRY(capture_vdso_data());
-  return true;
+  return ok_status();
+}
+
+int PageTracker::granted(uint64_t page) const {
+  auto g = granted_.find(page_down(page));
+  return g == granted_.end() ? 0 : g->second;
+}
+
+Status PageTracker::open_for_kernel_write(uint64_t start, uint64_t end) {
+  for (uint64_t p = page_down(start); p < end && p >= page_down(start); p += kPageSize) {
+    const Range* r = find(p);
+    if (!r || !(r->prot & PROT_WRITE) || is_tracer_page(p)) continue;
+    HWSLICE_TRY(open_page(p, PROT_READ | PROT_WRITE, 'k'));
+    touched_[p].write = true;
+  }
+  return ok_status();
 }
 
 Status PageTracker::before_call(long nr, const std::array<uint64_t, 6>& args) {
@@ -690,6 +775,11 @@ Status PageTracker::before_call(long nr, const std::array<uint64_t, 6>& args) {
       for (const iovec& v : iov)
         if (v.iov_len) spans.emplace_back(reinterpret_cast<uint64_t>(v.iov_base),
                                           reinterpret_cast<uint64_t>(v.iov_base) + v.iov_len);
+  } else if (nr == riscv::kSysRtSigreturn) {
+    // The kernel reads the signal frame at sp (siginfo, then the ucontext).
+    auto regs = tracee_.regs();
+    if (!regs) return regs.error();
+    spans.emplace_back(regs->x(riscv::kSp), regs->x(riscv::kSp) + riscv::kSignalFrameMax);
   } else if (!is_memory_call(nr)) {
     const int sized = sized_buffer_arg(nr);
     for (int i = 0; i < 6; ++i) {
@@ -709,10 +799,39 @@ Status PageTracker::before_call(long nr, const std::array<uint64_t, 6>& args) {
     }
   }
   observe_call(nr, args);
+  // A new process (fork, or clone without CLONE_THREAD: the tracer refuses
+  // threads) would inherit the tracker's protections, and no tracer opens
+  // its pages: every mapping gets the program's own protection for the
+  // call, and the tracker's back in after_call (the parent's exit stop).
+  constexpr long kSysClone = 220, kSysClone3 = 435;
+  if (nr == kSysClone || nr == kSysClone3) {
+    return at_skipped_call(nr, args, [this]() -> Status {
+      std::vector<Protect> calls;
+      for (const Range& r : ranges_)
+        if (r.prot != 0) calls.push_back(Protect{r.start, r.end, r.prot});
+      HWSLICE_TRY(protect_ranges(calls));
+      forking_ = true;
+      return ok_status();
+    });
+  }
   if (pages.empty()) return ok_status();
+  // Opened for the kernel only: after the call they get their previous
+  // access back, so the program's own first touch is still seen.
+  return at_skipped_call(nr, args, [&]() -> Status {
+    for (uint64_t p : pages) {
+      auto g = granted_.find(p);
+      opened_.emplace_back(p, g == granted_.end() ? 0 : g->second);
+      const int prot = find(p)->prot;
+      HWSLICE_TRY(protect_range(p, p + kPageSize, prot));
+      granted_[p] = prot;
+    }
+    return ok_status();
+  });
+}
 
-  // Turn the call into a no-op, open the pages at its exit stop, then run
-  // the ecall again up to its entry stop.
+Status PageTracker::at_skipped_call(long nr, const std::array<uint64_t, 6>& args, const std::function<Status()>& work) {
+  // Turn the call into a no-op, do the work at its exit stop (where the
+  // tracer can inject), then run the ecall again up to its entry stop.
   auto regs = tracee_.regs();
   if (!regs) return regs.error();
   const riscv::IntRegisters at_entry = *regs;
@@ -724,15 +843,7 @@ Status PageTracker::before_call(long nr, const std::array<uint64_t, 6>& args) {
   if (!st) return st.error();
   if (st->kind() != WaitStatus::Kind::kSyscallStop)
     return Error("expected the exit of a skipped syscall, but tracee " + tracee_.state_line());
-  // Opened for the kernel only: after the call they get their previous
-  // access back, so the program's own first touch is still seen.
-  for (uint64_t p : pages) {
-    auto g = granted_.find(p);
-    opened_.emplace_back(p, g == granted_.end() ? 0 : g->second);
-    const int prot = find(p)->prot;
-    HWSLICE_TRY(protect_range(p, p + kPageSize, prot));
-    granted_[p] = prot;
-  }
+  HWSLICE_TRY(work());
   auto again = at_entry;
   again.set_pc(at_entry.pc() - 4);
   again.set_x(riscv::kA0, args[0]);
@@ -750,14 +861,27 @@ Status PageTracker::before_call(long nr, const std::array<uint64_t, 6>& args) {
   if (debug_) {
     auto now = tracee_.regs();
     auto info = tracee_.syscall_info();
-    std::fprintf(stderr, "hwslice: debug: re-ran syscall %ld at %llx for %zu pages: now pc %llx a0 %llx a7 %llx op %d nr %lld\n", nr,
-                 static_cast<unsigned long long>(at_entry.pc() - 4), pages.size(),
+    std::fprintf(stderr, "hwslice: debug: re-ran syscall %ld at %llx: now pc %llx a0 %llx a7 %llx op %d nr %lld\n", nr,
+                 static_cast<unsigned long long>(at_entry.pc() - 4),
                  static_cast<unsigned long long>(now ? now->pc() : 0), static_cast<unsigned long long>(now ? now->x(10) : 0),
                  static_cast<unsigned long long>(now ? now->x(17) : 0), info ? info->op : -1,
                  info ? static_cast<long long>(info->entry.nr) : -1);
   }
   ++reexecuted_;
   return ok_status();
+}
+
+Status PageTracker::protect_after_fork() {
+  forking_ = false;
+  std::vector<Protect> calls;
+  for (const Range& r : ranges_)
+    if (r.prot != 0) calls.push_back(Protect{r.start, r.end, PROT_NONE});
+  for (auto [page, prot] : granted_)
+    if (!calls.empty() && calls.back().prot == prot && calls.back().end == page)
+      calls.back().end += kPageSize;
+    else
+      calls.push_back(Protect{page, page + kPageSize, prot});
+  return protect_ranges(calls);
 }
 
 void PageTracker::observe_call(long nr, const std::array<uint64_t, 6>& args) {
@@ -804,8 +928,13 @@ Status PageTracker::after_call(SyscallRecord& rec) {
     else granted_.erase(p);
   }
   opened_.clear();
+  if (forking_) HWSLICE_TRY(protect_after_fork());
   const int64_t ret = static_cast<int64_t>(rec.ret);
   if (ret < 0 && ret > -4096) return ok_status();
+  constexpr long kSysClone = 220, kSysClone3 = 435;
+  constexpr uint64_t kCloneVm = 0x100;
+  if (((rec.nr == kSysClone && !(rec.args[0] & kCloneVm)) || rec.nr == kSysClone3) && ret > 0)
+    HWSLICE_TRY(populate_writable());
 
   // Keeps the model of the program's own protections and protects what is
   // new. `replace` pages already touched get their new content as a write.

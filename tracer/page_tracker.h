@@ -24,6 +24,10 @@
 //    exit stop, puts the registers back to the ecall and runs to the entry
 //    stop of the same call again: the program executes that ecall twice,
 //    which reexecuted_ecalls() counts for the owner's instruction count.
+//    A fork (clone without CLONE_THREAD) runs the same way with every
+//    mapping given the program's own protection, so the new process, which
+//    no tracer follows, inherits the program's protections; the tracker's
+//    come back at its exit stop.
 //  - restore_all() gives every mapping its own protection back; the
 //    destructor does not (the tracee may be gone): the owner calls it before
 //    detaching, so no protection is ever left behind.
@@ -98,9 +102,39 @@ class PageTracker {
   // Starts an interval: forgets the touched pages and protects everything
   // except the pages kept open (set_keep_open), which it records as touched.
   Status begin_interval();
-  // A SIGSEGV stop: when it is one of ours, records and opens the page and
-  // returns true; false means it is the program's own fault.
+  // A SIGSEGV stop the tracker caused: where, and what the instruction
+  // needs.
+  struct Fault {
+    uint64_t addr = 0, page = 0, pc = 0;
+    int granted = 0;    // the access the page had in this interval (the access faulted under it)
+    int want = 0;       // the access it gets
+    char kind = 'r';    // 'x', 'r', 'w'
+    bool fetch = false;
+    uint32_t bits = 0;  // the instruction (0 for a fetch)
+  };
+  // Classifies a SIGSEGV stop: the tracker's fault, or nullopt for the
+  // program's own. Changes nothing but the maps it reads.
+  Result<std::optional<Fault>> classify_fault(const siginfo_t& info, uint64_t pc);
+  // Opens and records the page of a fault classify_fault found in this
+  // interval (and the pages fault-around opens with it).
+  Status open_fault(const Fault& fault);
+  // Both: when the SIGSEGV stop is one of ours, records and opens the page
+  // and returns true; false means it is the program's own fault.
   Result<bool> on_fault(const siginfo_t& info, uint64_t pc);
+  // The access `addr`'s page has in this interval (0: none yet).
+  int granted(uint64_t addr) const;
+  // Memory the kernel is about to write for the program outside a syscall
+  // (a signal frame): its writable pages are opened and join the interval
+  // as written by the kernel, content recorded before the write.
+  Status open_for_kernel_write(uint64_t start, uint64_t end);
+  // A tracker fault is a SIGSEGV: when the program had SIGSEGV blocked or
+  // ignored, the kernel reset its action to the default (and unblocked it)
+  // as it raised the fault. This puts the action (handler, flags, mask of
+  // the kernel's struct sigaction) back and, with `block`, blocks it again.
+  Status restore_signal(int sig, const std::array<uint64_t, 3>& action, bool block);
+  // Puts the program's own bytes back into this interval's page records
+  // where the tracer had a breakpoint while a page was recorded.
+  void restore_recorded(uint64_t addr, const uint8_t* bytes, size_t len);
   // At a syscall-entry stop: opens (and records) the pages the call's
   // arguments may point to; returns at the entry stop of the same call.
   Status before_call(long nr, const std::array<uint64_t, 6>& args);
@@ -201,6 +235,19 @@ class PageTracker {
   // Runs `calls` in batch injections (one tracee stop per kBatchMax calls)
   // and leaves each call's result in it; an Error only when injecting fails.
   Status inject_batch(std::vector<InjectedCall>& calls);
+  // After a fork the pages the program may write are shared copy-on-write:
+  // the next write to each is a fault the kernel takes, which clears an
+  // lr's reservation (an sc fails once, which no slice repeats). Takes
+  // those faults now for every page open for writing
+  // (MADV_POPULATE_WRITE in one batch).
+  Status populate_writable();
+  // At a syscall-entry stop: turns the call into a no-op, runs `work` at
+  // its exit stop (where injections work), then runs the ecall again up to
+  // its entry stop (counted in reexecuted_ecalls()).
+  Status at_skipped_call(long nr, const std::array<uint64_t, 6>& args, const std::function<Status()>& work);
+  // After a fork's call (its mappings opened for the child): every mapping
+  // protected again, the pages given back their access.
+  Status protect_after_fork();
   // Takes the first-write faults of [start, end) by writing a word of each
   // page back through ptrace (where MADV_POPULATE_WRITE fails).
   void write_back_words(uint64_t start, uint64_t end);
@@ -250,6 +297,7 @@ class PageTracker {
   std::set<uint64_t> unreadable_;
   std::vector<std::pair<uint64_t, uint64_t>> async_;
   std::vector<std::pair<uint64_t, int>> opened_;  // opened for the current call: page, access before
+  bool forking_ = false;  // a fork's call runs with every mapping open (before_call)
   std::vector<AddressRange> seen_;
   uint64_t injections_ = 0, faults_ = 0, reexecuted_ = 0, opened_around_ = 0;
   uint64_t kept_on_ = 0;  // keepings renewed because the page changed (see begin_interval)

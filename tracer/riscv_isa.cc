@@ -91,4 +91,23 @@ MemoryOperand memory_operand(uint32_t w) {
   return {};
 }
 
+unsigned stub_dead_rd(uint32_t bits) {
+  if ((bits & 3) != 3) return 0;  // compressed
+  const unsigned opcode = bits & 0x7f, rd = (bits >> 7) & 31, rs1 = (bits >> 15) & 31, rs2 = (bits >> 20) & 31;
+  if (rd == 0) return 0;
+  switch (opcode) {
+    case 0x37:  // lui
+      return rd;
+    case 0x03:  // loads
+    case 0x13:  // op-imm (the Zbb unary ones encode their function where rs2 would be)
+    case 0x1b:  // op-imm-32
+      return rd != rs1 ? rd : 0;
+    case 0x33:  // op (M, Zba, Zbb included)
+    case 0x3b:  // op-32
+      return rd != rs1 && rd != rs2 ? rd : 0;
+    default:
+      return 0;
+  }
+}
+
 }  // namespace hwslice::riscv

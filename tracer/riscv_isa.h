@@ -30,6 +30,17 @@ inline constexpr long kSysMadvise = 233;
 inline constexpr long kSysRseq = 293;
 inline constexpr long kSysExit = 93;
 inline constexpr long kSysExitGroup = 94;
+inline constexpr long kSysKill = 129;
+inline constexpr long kSysTkill = 130;
+inline constexpr long kSysTgkill = 131;
+inline constexpr long kSysSigaltstack = 132;
+inline constexpr long kSysRtSigaction = 134;
+inline constexpr long kSysRtSigreturn = 139;
+inline constexpr long kSysExecve = 221;
+// The most a signal frame takes on the stack (struct rt_sigframe: siginfo,
+// ucontext with the integer, FP and, with V, vector state for VLEN up to
+// 1024 bits): what the tracer opens for the kernel to write or read one.
+inline constexpr uint64_t kSignalFrameMax = 8192;
 // madvise advice after which private anonymous pages read back as zeros.
 inline constexpr int kMadvDontneed = 4;
 inline constexpr int kMadvFree = 8;
@@ -75,6 +86,15 @@ struct MemoryOperand {
 };
 MemoryOperand memory_operand(uint32_t bits);
 inline MemAccess memory_access(uint32_t bits) { return memory_operand(bits).kind; }
+
+// The integer register a 4-byte instruction writes without reading it, when
+// it is one a slice's end can move into its pass stub (runtime/slice_abi.h,
+// HWS_END_COUNTED): a load, an integer register-register or register-
+// immediate operation, or lui, that writes rd != x0 and reads only other
+// registers, and does not depend on its own pc. rd is then dead at the
+// instruction: the stub's jal may write it. 0 for any other instruction
+// (compressed, pc-relative, stores, branches, FP, atomics, system).
+unsigned stub_dead_rd(uint32_t bits);
 
 // Integer register ABI names, indexed by register number x0..x31.
 inline constexpr std::array<std::string_view, 32> kIntRegNames = {

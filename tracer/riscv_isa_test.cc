@@ -1,5 +1,7 @@
 #include "tracer/riscv_isa.h"
 
+#include "tracer/riscv_encode.h"
+
 #include <gtest/gtest.h>
 
 namespace hwslice::riscv {
@@ -145,6 +147,30 @@ TEST(RiscvIsaTest, LoadDestinations) {
     EXPECT_EQ(m.fp, c.fp);
   }
   EXPECT_EQ(memory_operand(0xe408).rd, 0u);  // c.sd a0,8(s0): a store has none
+}
+
+TEST(RiscvIsaTest, StubDeadRegister) {
+  auto r_type = [](uint32_t opcode, unsigned rd, unsigned rs1, unsigned rs2, unsigned funct7 = 0) {
+    return funct7 << 25 | rs2 << 20 | rs1 << 15 | rd << 7 | opcode;
+  };
+  EXPECT_EQ(stub_dead_rd(encode_ld(15, 8, 16)), 15u);   // ld a5, 16(s0)
+  EXPECT_EQ(stub_dead_rd(encode_ld(15, 15, 16)), 0u);   // ld a5, 16(a5): reads a5
+  EXPECT_EQ(stub_dead_rd(encode_addi(10, 11, 1)), 10u);
+  EXPECT_EQ(stub_dead_rd(encode_addi(10, 10, 1)), 0u);
+  EXPECT_EQ(stub_dead_rd(encode_addi(0, 0, 0)), 0u);    // nop writes nothing
+  EXPECT_EQ(stub_dead_rd(r_type(0x33, 12, 13, 14)), 12u);       // add a2, a3, a4
+  EXPECT_EQ(stub_dead_rd(r_type(0x33, 12, 13, 12)), 0u);        // add a2, a3, a2
+  EXPECT_EQ(stub_dead_rd(r_type(0x33, 5, 6, 7, 1)), 5u);        // mul t0, t1, t2
+  EXPECT_EQ(stub_dead_rd(r_type(0x3b, 5, 6, 7)), 5u);           // addw
+  EXPECT_EQ(stub_dead_rd(0x000122b7), 5u);                      // lui t0, 0x12
+  EXPECT_EQ(stub_dead_rd(encode_auipc(5, 1)), 0u);              // pc-relative
+  EXPECT_EQ(stub_dead_rd(encode_sd(10, 2, 8)), 0u);             // a store writes no register
+  EXPECT_EQ(stub_dead_rd(encode_jal(1, 8)), 0u);
+  EXPECT_EQ(stub_dead_rd(encode_beq(10, 0, 8)), 0u);
+  EXPECT_EQ(stub_dead_rd(kEcall), 0u);
+  EXPECT_EQ(stub_dead_rd(0x4501), 0u);                          // c.li a0, 0: compressed
+  EXPECT_EQ(stub_dead_rd(0x100527af), 0u);                      // lr.w a5, (a0): atomic
+  EXPECT_EQ(stub_dead_rd(0xc01027f3), 0u);                      // rdtime a5: system
 }
 
 }  // namespace

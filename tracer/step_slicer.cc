@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 #include "tracer/address_space.h"
 #include "tracer/breakpoint.h"
@@ -48,7 +49,7 @@ class StepSlicer final : public StepObserver, public TraceSink {
       auto regs = capture_regs(t, "interval");
       if (!regs) return regs.error();
       if (!can_end_slice_at(t, decoder_, regs->pc)) return ok_status();  // the next instruction will do
-      HWSLICE_TRY(finish(t, *regs, count, SliceSpec::EndKind::kPcRegs));
+      HWSLICE_TRY(finish(t, *regs, count, SliceSpec::EndKind::kCounted));
       recording_ = false;
       next_start_ = o_.wanted.empty() ? count : first_start(count / o_.interval);
     }
@@ -112,15 +113,18 @@ class StepSlicer final : public StepObserver, public TraceSink {
       ++summary_.syscalls;
       if (!recording_) return;
       spec_.syscalls.push_back(*s);
+      passes_.clear();
       for (const MemWrite& w : s->writes) used_.write(w.addr, w.data.size(), 'k');
     } else if (const auto* e = std::get_if<ExitRecord>(&record)) {
       summary_.exit = *e;
     } else if (const auto* c = std::get_if<CounterRecord>(&record)) {
       ++summary_.counter_reads;
       if (recording_) spec_.syscalls.push_back(counter_read_call(*c, summary_.syscalls));
+      passes_.clear();
     } else if (!recording_) {
       return;
     } else if (const auto* i = std::get_if<InstRecord>(&record)) {
+      ++passes_[i->pc];
       uint8_t bytes[4];
       std::memcpy(bytes, &i->word, sizeof bytes);  // little-endian: the encoding's bytes in memory order
       used_.read(i->pc, bytes, i->length, 'x');
@@ -184,6 +188,7 @@ class StepSlicer final : public StepObserver, public TraceSink {
     spec_.start_regs = *regs;
     used_.clear();
     seen_.clear();
+    passes_.clear();
     HWSLICE_TRY(snapshot_maps(t));
     recording_ = true;
     end_target_ = (count / o_.interval + 1) * o_.interval;
@@ -192,7 +197,7 @@ class StepSlicer final : public StepObserver, public TraceSink {
 
   Status finish(Tracee& t, RegsRecord end_regs, uint64_t count, SliceSpec::EndKind kind) {
     HWSLICE_TRY(snapshot_maps(t));
-    if (kind == SliceSpec::EndKind::kPcRegs) {
+    if (kind == SliceSpec::EndKind::kCounted) {
       // The end breakpoint goes over the instruction at the end pc, and the
       // runtime's step over it over the next one's first halfword.
       auto insn = decode_at(t, decoder_, end_regs.pc);
@@ -216,7 +221,7 @@ class StepSlicer final : public StepObserver, public TraceSink {
       pages.push_back(std::move(p));
     }
     const MemoryView view = [this](uint64_t addr, uint8_t* bytes, uint64_t len) { used_.end_view(addr, bytes, len); };
-    if (kind == SliceSpec::EndKind::kPcRegs)
+    if (kind == SliceSpec::EndKind::kCounted)
       record_end_stack(t, end_regs.ints[2], pages, kEndStackBytes, spec_, view);
     auto digest = digest_pages(t, used_.written_pages(), async_, view);
     if (!digest) return digest.error();
@@ -227,6 +232,9 @@ class StepSlicer final : public StepObserver, public TraceSink {
     spec_.end = count;
     spec_.end_regs = end_regs;
     spec_.end_kind = kind;
+    // The end pc's executions since the last event, and this one: the
+    // slice's pass stub counts exactly that many (runtime/slice_abi.h).
+    if (kind == SliceSpec::EndKind::kCounted) spec_.end_pass = passes_[end_regs.pc] + 1;
     spec_.pages = std::move(pages);
     for (const Seen& m : seen_) {
       const AddressRange r{m.start, m.end, m.path};
@@ -254,6 +262,7 @@ class StepSlicer final : public StepObserver, public TraceSink {
   std::vector<Seen> seen_;  // every mapping seen in the interval (maps at start, after map changes, at end)
   std::vector<std::pair<uint64_t, uint64_t>> async_;
   std::optional<Error> error_;  // from a record (the sink cannot fail), raised at the next instruction
+  std::unordered_map<uint64_t, uint64_t> passes_;  // executions of each pc since the interval's last event
   bool recording_ = false;
   uint64_t next_start_ = 0, end_target_ = 0, slices_ = 0, next_progress_ = 0;
 };

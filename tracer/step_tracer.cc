@@ -2,6 +2,8 @@
 
 #include <signal.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -15,6 +17,7 @@
 #include "tracer/isa_string.h"
 #include "tracer/perf_counter.h"
 #include "tracer/riscv_decoder.h"
+#include "tracer/signal_rules.h"
 #include "tracer/syscall_table.h"
 #include "tracer/touched_pages.h"
 #include "tracer/vdso_patch.h"
@@ -69,6 +72,10 @@ class StepTracer final : public SyscallHooks, public TraceSink {
 
   // ---- SyscallHooks
   Status before_call(long nr, const std::array<uint64_t, 6>& args, uint64_t pc) override {
+    if (step_) emit_early(*step_);  // the ecall runs: its inst record before its syscall's
+    signals_.before_call(nr, args, [this](uint64_t a, void* out, size_t n) {
+      return static_cast<bool>(t_.read(RemoteAddr(a), out, n));
+    });
     if (o_.observer && (nr == kSysExit || nr == kSysExitGroup))
       HWSLICE_TRY(o_.observer->at_exit_call(t_, count_, nr, args, pc));
     if (nr == kSysExecve || nr == kSysExecveat)
@@ -81,6 +88,7 @@ class StepTracer final : public SyscallHooks, public TraceSink {
   }
 
   Result<bool> after_call(SyscallRecord& rec) override {
+    signals_.after_call(rec.nr, static_cast<int64_t>(rec.ret));
     if (o_.observer) HWSLICE_TRY(o_.observer->after_call(t_, rec));
     // A call that does not return to the instruction after its ecall
     // (rt_sigreturn) completes its step here: the breakpoint is never hit.
@@ -106,10 +114,33 @@ class StepTracer final : public SyscallHooks, public TraceSink {
         return true;
       }
     }
-    // The program's own signal: delivered; a handler runs unstepped.
+    // The program's own signal. A step it interrupted either ran (the
+    // tracee is at one of its stops: it completes) or did not start (a
+    // single instruction, still at its pc: it is dropped, and stepped again
+    // when the program gets there).
     if (o_.observer) HWSLICE_TRY(o_.observer->on_program_signal(t_, count_, sig));
-    if (step_) summary_.exact = false;
-    return false;
+    auto regs = t_.regs();
+    if (!regs) return regs.error();
+    if (step_) {
+      auto it = std::find(step_->stops.begin(), step_->stops.end(), regs->pc());
+      if (it != step_->stops.end()) {
+        step_->reached = it - step_->stops.begin();
+        HWSLICE_TRY(complete());
+      } else {
+        // Unstarted: a single instruction still at its pc (or an ecall the
+        // kernel will run again, interrupted: it counts once, when it
+        // completes; its inst record is then written twice).
+        const bool unstarted = step_->insns.size() == 1 && regs->pc() == step_->insns[0].pc;
+        HWSLICE_TRY(drop_step());
+        if (!unstarted) summary_.exact = false;  // inside an LR/SC unit or a syscall step
+      }
+      regs_.reset();
+    }
+    if (signals_.disposition(sig) != SignalRules::Disposition::kHandler) return false;
+    // A handler runs: stepped from its first instruction, so that
+    // positions stay exact.
+    HWSLICE_TRY(step_into_handler(sig));
+    return true;
   }
 
   Status before_resume() override {
@@ -170,6 +201,9 @@ class StepTracer final : public SyscallHooks, public TraceSink {
   // The step under way: its instructions (an LR/SC unit has several), the
   // breakpoints ending it and the instruction count at each.
   struct Step {
+    // Records of a single-instruction step, emitted when it completes (a
+    // signal may come before the instruction runs).
+    std::vector<std::pair<TraceRecord, unsigned>> early;
     std::vector<riscv::Instruction> insns;
     std::vector<ScopedBreakpoint> breakpoints;
     std::vector<uint64_t> stops;
@@ -237,12 +271,14 @@ class StepTracer final : public SyscallHooks, public TraceSink {
     return ok_status();
   }
 
-  // One instruction: loads are read now, stores after the step.
+  // One instruction: loads are read now, stores after the step. Its inst
+  // and read records wait until it surely runs (a signal may come first):
+  // the step's completion, or for an ecall its syscall's entry stop.
   Status start_one(const riscv::Instruction& insn) {
     step_.emplace();
     step_->insns.push_back(insn);
     step_->syscall = insn.flow == riscv::Flow::kSyscall;
-    emit_inst(insn);
+    step_->early.emplace_back(InstRecord{insn.pc, insn.word, insn.length}, insn.length);
     const uint64_t addr = riscv::access_address(insn, *regs_);
     // kAtomic here is an AMO (read, then write) or an sc outside a
     // sequence (its lr's pair already broken: written only if it succeeds).
@@ -253,7 +289,7 @@ class StepTracer final : public SyscallHooks, public TraceSink {
       if (r.data.empty() && kind == riscv::MemAccess::kLoad && insn.mem.rd != 0 && insn.mem.size <= 8)
         step_->late_read = Pending{false, addr, insn.mem.size};
       else
-        emit_access(std::move(r), insn.mem.size);
+        step_->early.emplace_back(std::move(r), insn.mem.size);
     }
     if (kind == riscv::MemAccess::kStore || kind == riscv::MemAccess::kAtomic)
       step_->stores.push_back({true, addr, insn.mem.size});
@@ -307,6 +343,7 @@ class StepTracer final : public SyscallHooks, public TraceSink {
     Step s = std::move(*step_);
     step_.reset();
     for (ScopedBreakpoint& bp : s.breakpoints) HWSLICE_TRY(bp.remove());
+    emit_early(s);
     const size_t n = s.counts.empty() ? 1 : s.counts[s.reached];
     if (s.insns.size() > 1 || !s.early_reads.empty()) {
       // LR/SC unit: its instructions up to the stop, the lr's read, and the
@@ -359,6 +396,76 @@ class StepTracer final : public SyscallHooks, public TraceSink {
     return ok_status();
   }
 
+  // The records a step held back (start_one).
+  void emit_early(Step& s) {
+    for (auto& [record, size] : s.early) {
+      if (auto* i = std::get_if<InstRecord>(&record)) {
+        touch(i->pc, i->length, 'x');
+        out_.on_record(record);
+      } else {
+        emit_access(std::move(std::get<AccessRecord>(record)), size);
+      }
+    }
+    s.early.clear();
+  }
+
+  // A step that did not complete: its breakpoints go, its records with it.
+  Status drop_step() {
+    Step s = std::move(*step_);
+    step_.reset();
+    for (ScopedBreakpoint& bp : s.breakpoints) HWSLICE_TRY(bp.remove());
+    return ok_status();
+  }
+
+  // Delivers the program's signal `sig` (at its delivery stop, no step
+  // under way) with a breakpoint at its handler: the next step starts
+  // there. Signals that arrive meanwhile are sent again afterwards.
+  Status step_into_handler(int sig) {
+    auto info = t_.siginfo();
+    if (!info) return info.error();
+    auto regs = t_.regs();
+    if (!regs) return regs.error();
+    const uint64_t pc = regs->pc();
+    const uint64_t handler = signals_.action(sig).handler;
+    const uint64_t top = signals_.frame_top(sig, regs->x(riscv::kSp));
+    std::vector<int> later;
+    {
+      auto bp = ScopedBreakpoint::insert(t_, RemoteAddr(handler), compressed_);
+      if (!bp) return bp.error().wrap("a breakpoint at the handler of " + SignalRules::name(sig));
+      HWSLICE_TRY(t_.set_siginfo(*info));
+      int deliver = sig;
+      while (true) {
+        HWSLICE_TRY(t_.cont(deliver));
+        deliver = 0;
+        auto st = t_.wait();
+        if (!st) return st.error();
+        if (!t_.alive()) return ok_status();  // the kernel could not deliver it: the program died of it
+        if (st->kind() != WaitStatus::Kind::kSignalStop) continue;
+        auto now = t_.regs();
+        if (!now) return now.error();
+        if (st->signal() == SIGTRAP && now->pc() == handler) {
+          regs_ = *now;
+          break;
+        }
+        auto si = t_.siginfo();
+        if (!si) return si.error();
+        if (SignalRules::synchronous(*si))
+          deliver = st->signal();  // e.g. the SIGSEGV of a frame the kernel could not write
+        else
+          later.push_back(st->signal());
+      }
+      ++traps_;
+    }
+    signals_.delivered(sig);
+    const uint64_t sp = regs_->x(riscv::kSp);
+    if (top > sp) touch(sp, top - sp, 'k');  // the frame the kernel wrote
+    out_.on_record(NoteRecord{"signal", pc, static_cast<uint64_t>(sig),
+                              SignalRules::name(sig) + " delivered to its handler at " + to_hex(handler)});
+    ++summary_.signals;
+    for (int s : later) (void)::syscall(SYS_tgkill, t_.pid(), t_.pid(), s);
+    return ok_status();
+  }
+
   // An interval boundary: the registers there and the interval's pages. An
   // LR/SC unit can step over a boundary k * N; the boundary is then where
   // the unit ended, marked not exact, and the next one is still (k + 1) * N.
@@ -390,6 +497,7 @@ class StepTracer final : public SyscallHooks, public TraceSink {
   uint64_t count_ = 0, traps_ = 0, emulated_ = 0;
   uint64_t next_boundary_ = 0, interval_start_ = 0, interval_index_ = 0;
   uint64_t next_progress_ = kProgressEvery;
+  SignalRules signals_;
 };
 
 }  // namespace

@@ -25,8 +25,12 @@
 //    counting exists, an instructions:u counter runs alongside and the
 //    summary reports it with the breakpoint traps and emulated transfers
 //    (hardware = count - emulated + traps, the independent check).
-//  - Signal handlers run unstepped (the breakpoint waits for the return);
-//    exact becomes false when a signal was delivered during a step.
+//  - The program's signals are delivered as untraced; a handler is stepped
+//    from its first instruction (a breakpoint there sees the kernel deliver
+//    it), so positions stay exact. A step the signal came before is dropped
+//    and taken again; exact becomes false only for a signal inside an LR/SC
+//    unit or a syscall's step. Handlers are known from the program's
+//    rt_sigaction calls (tracer/signal_rules.h).
 //  - Refused with an Error before they run: execve (one program image),
 //    fork/clone (a child would inherit the step's breakpoint), an ebreak of
 //    the program's own, and memory accesses that are not a (base + offset,
@@ -69,8 +73,8 @@ class StepObserver {
   // number `count` (not counted: the program ends there).
   virtual Status at_exit_call(Tracee& t, uint64_t count, long nr, const std::array<uint64_t, 6>& args,
                               uint64_t pc) = 0;
-  // A signal of the program's own is about to be delivered (its handler
-  // runs unstepped).
+  // A signal of the program's own is about to be delivered (its handler is
+  // stepped too).
   virtual Status on_program_signal(Tracee& t, uint64_t count, int sig) = 0;
 };
 
@@ -92,6 +96,7 @@ struct StepSummary {
   uint64_t traps = 0;         // breakpoint traps taken
   uint64_t emulated = 0;      // branches and jumps the tracer performed
   uint64_t syscalls = 0;
+  uint64_t signals = 0;       // signals delivered to the program's handlers (stepped)
   std::optional<uint64_t> hardware;  // instructions:u over the run, where counted user-only
 };
 

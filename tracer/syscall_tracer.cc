@@ -224,8 +224,10 @@ Result<ExitRecord> SyscallTracer::run() {
   };
   while (true) {
     if (options_.interrupted && options_.interrupted->load()) return fail(Error("interrupted"));
-    if (options_.hooks)
+    if (options_.hooks) {
       if (auto s = options_.hooks->before_resume(); !s) return fail(s.error());
+      if (pending == 0) pending = options_.hooks->resume_signal();
+    }
     if (auto st = tracee_.syscall(pending); !st) return fail(st.error());
     pending = 0;
     auto st = options_.hooks ? options_.hooks->wait_stop(tracee_, options_.interrupted)

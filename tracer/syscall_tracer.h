@@ -62,6 +62,10 @@ class SyscallHooks {
   // Called just before the tracee is resumed; may decide to stop tracing by
   // returning an Error.
   virtual Status before_resume() { return ok_status(); }
+  // A signal to resume with when the stop has none of the program's to
+  // deliver (at a syscall stop the kernel then sends it to the tracee, which
+  // stops for it before running an instruction); 0: none.
+  virtual int resume_signal() { return 0; }
   // Waits for the next stop instead of a plain blocking wait (a hook may
   // arrange a stop of its own after a timeout).
   virtual Result<WaitStatus> wait_stop(Tracee& tracee, const std::atomic<bool>* interrupted) {

@@ -57,7 +57,7 @@ struct RegsRecord {
 // symbols, code pages with rdtime/rdcycle/rdinstret, an exec, a fork whose
 // child was not followed, kernel writes outside syscalls (rseq).
 struct NoteRecord {
-  std::string kind;   // "vdso", "nondet", "exec", "fork", "async_write", "unknown_effects"
+  std::string kind;   // "vdso", "nondet", "exec", "fork", "async_write", "unknown_effects", "signal" (size: its number)
   uint64_t addr = 0;  // where (page, symbol or area address), 0 if none
   uint64_t size = 0;
   std::string detail;
@@ -121,6 +121,26 @@ using TraceRecord = std::variant<SyscallRecord, RegsRecord, NoteRecord, ExitReco
 inline constexpr long kCounterReadNr = -0x100;
 SyscallRecord counter_read_call(const CounterRecord& r, uint64_t index);
 inline bool is_counter_read(const SyscallRecord& r) { return r.nr == kCounterReadNr; }
+
+// The other two events of a replay sequence (runtime/slice_abi.h, "Events"):
+//  - a fault mark: the program's instruction at `pc` faults there (a page's
+//    first touch that a slice must see happen, or the program's own fault):
+//    name "fault", args[0] = the signal, args[1] = the page (kNoPage: none),
+//    args[2] = the page's protection from the mark on (kProtFinal: its
+//    protection in the slice), args[3] = its protection before the mark
+//    (the access faults under it), args[4] = the fault address;
+//  - a signal delivery: the kernel delivered a signal to the program's
+//    handler at `pc` (the pc it interrupted): name = the signal's name,
+//    args[0] = the signal, args[1] = handler pc, args[2] = sp, args[3] = ra,
+//    args[4] = a1 (&siginfo), args[5] = a2 (&ucontext); writes = the frame.
+inline constexpr long kFaultMarkNr = -0x101;
+inline constexpr long kSignalNr = -0x102;
+inline constexpr uint64_t kNoPage = ~uint64_t{0};
+inline constexpr uint64_t kProtFinal = ~uint64_t{0};
+inline bool is_fault_mark(const SyscallRecord& r) { return r.nr == kFaultMarkNr; }
+inline bool is_signal_delivery(const SyscallRecord& r) { return r.nr == kSignalNr; }
+// A real syscall (not a counter read, fault mark or signal delivery).
+inline bool is_syscall(const SyscallRecord& r) { return r.nr >= 0; }
 
 std::string encode(const TraceRecord& record);
 // `line_number` is used in error messages ("line 12: ...").

@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "tracer/signal_rules.h"
+
 namespace hwslice {
 
 namespace {
@@ -169,7 +171,9 @@ void Tracee::kill() {
 
 Tracee::Tracee(Tracee&& other) noexcept
     : pid_(other.pid_), ownership_(other.ownership_), alive_(other.alive_), last_(other.last_),
-      mem_(std::move(other.mem_)), blocked_(other.blocked_) {
+      mem_(std::move(other.mem_)), blocked_(other.blocked_), stop_requested_(other.stop_requested_),
+      epoch_(other.epoch_), hold_(other.hold_), held_(std::move(other.held_)),
+      last_resume_syscall_(other.last_resume_syscall_) {
   other.alive_ = false;
 }
 
@@ -184,6 +188,7 @@ Status Tracee::cont(int sig) {
   ++epoch_;
   if (::ptrace(PTRACE_CONT, pid_, nullptr, static_cast<uintptr_t>(sig)) != 0)
     return Error::from_errno("PTRACE_CONT on pid " + std::to_string(pid_));
+  last_resume_syscall_ = false;
   return ok_status();
 }
 
@@ -192,6 +197,7 @@ Status Tracee::syscall(int sig) {
   ++epoch_;
   if (::ptrace(PTRACE_SYSCALL, pid_, nullptr, static_cast<uintptr_t>(sig)) != 0)
     return Error::from_errno("PTRACE_SYSCALL on pid " + std::to_string(pid_));
+  last_resume_syscall_ = true;
   return ok_status();
 }
 
@@ -209,6 +215,15 @@ Result<WaitStatus> Tracee::wait(const std::atomic<bool>* interrupted) {
   if (last_.kind() == WaitStatus::Kind::kExited || last_.kind() == WaitStatus::Kind::kSignaled) {
     alive_ = false;
     mem_.reset();
+  }
+  if (hold_ && last_.kind() == WaitStatus::Kind::kSignalStop && last_.signal() != SIGTRAP &&
+      !(stop_requested_ && last_.signal() == SIGSTOP)) {
+    siginfo_t info{};
+    if (::ptrace(PTRACE_GETSIGINFO, pid_, nullptr, &info) == 0 && !SignalRules::synchronous(info)) {
+      held_.push_back(info);
+      HWSLICE_TRY(last_resume_syscall_ ? syscall() : cont());
+      return wait(interrupted);
+    }
   }
   return last_;
 }
@@ -271,6 +286,12 @@ Status Tracee::set_fp_regs(const riscv::FpRegisters& regs) {
   iovec iov{&copy, sizeof copy};
   if (::ptrace(PTRACE_SETREGSET, pid_, reinterpret_cast<void*>(NT_PRFPREG), &iov) != 0)
     return Error::from_errno("writing FP registers of pid " + std::to_string(pid_));
+  return ok_status();
+}
+
+Status Tracee::set_siginfo(const siginfo_t& info) {
+  if (::ptrace(PTRACE_SETSIGINFO, pid_, nullptr, &info) != 0)
+    return Error::from_errno("setting the signal information of pid " + std::to_string(pid_));
   return ok_status();
 }
 

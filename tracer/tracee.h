@@ -25,6 +25,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tracer/remote_ptr.h"
@@ -104,6 +105,16 @@ class Tracee {
   // tracer requested (request_stop) that arrives first is taken and skipped.
   Status cont_until_signal(int sig);
 
+  // While on, wait() takes a signal-delivery stop of an asynchronous
+  // signal (sent to the program, not raised by its instruction; a SIGTRAP
+  // and a requested SIGSTOP excepted) by itself: the signal's siginfo goes
+  // to held() and the tracee is resumed as it was last resumed (cont or
+  // syscall), without it. The owner turns it on while it works in the
+  // tracee (injections, re-run calls), where a signal would stop its code,
+  // and delivers what it held at a point of its choosing.
+  void set_hold_signals(bool on) { hold_ = on; }
+  std::vector<siginfo_t> take_held() { return std::exchange(held_, {}); }
+
   // Makes a running tracee stop soon (a SIGSTOP of the tracer's own; one at
   // a time). The stop is recognized by take_requested_stop and never
   // delivered to the program.
@@ -118,6 +129,9 @@ class Tracee {
   Status set_fp_regs(const riscv::FpRegisters& regs);
 
   Result<siginfo_t> siginfo();
+  // At a signal-delivery stop: the siginfo of the signal the next resume
+  // delivers (PTRACE_SETSIGINFO; resume with the same signal number).
+  Status set_siginfo(const siginfo_t& info);
   Result<__ptrace_syscall_info> syscall_info();
 
   Status read(RemoteAddr addr, void* buf, size_t len);
@@ -163,6 +177,9 @@ class Tracee {
   bool stop_requested_ = false;
   uint64_t epoch_ = 0;
   std::optional<riscv::IntRegisters> regs_cache_;  // this stop's registers (regs())
+  bool hold_ = false;
+  std::vector<siginfo_t> held_;
+  bool last_resume_syscall_ = false;  // the last resume was syscall(), not cont()
 };
 
 }  // namespace hwslice
