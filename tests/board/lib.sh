@@ -13,6 +13,10 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $profile == vf2 || $profile == k1 ]] || { echo "usage: $0 --profile vf2|k1" >&2; exit 2; }
 
+# The long tier (tests/run --tier long) adds each test's long workloads.
+long=${HWSLICE_TEST_LONG:-0}
+is_long() { [[ $long == 1 ]]; }
+
 test_name=$(basename "$0" .sh)
 out_dir=$project/build/board-out/$test_name-$profile
 rm -rf "$out_dir" && mkdir -p "$out_dir"

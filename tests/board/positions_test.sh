@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Exact instruction positions (hwslice trace --at K) at K = 0, 1, 12345,
-# 10^6 and 10^7 + 7 on a deterministic compute-bound program (compute,
-# static), busybox (static) and xz (dynamic).
+# 10^6 and a far one (10^7 + 7 in the long tier, 2 * 10^6 + 7 everyday) on
+# a deterministic compute-bound program (compute, static), busybox (static)
+# and xz (dynamic).
 #  - The program's output and exit status are unchanged.
 #  - Block stepping (--position-mode block) is the reference: on k1 (exact
 #    user-only counter) an instructions:u counter runs alongside and must
@@ -23,9 +24,13 @@
 source "$(dirname "$0")/lib.sh" "$@"
 
 # Six runs stepped to 10^7 + 7 on vf2 take about 12 minutes of the board's
-# time in CI (k1 about 8): the boot gets 40.
-positions="--at 0 --at 1 --at 12345 --at 1000000 --at 10000007"
-ks="0 1 12345 1000000 10000007"
+# time in CI (k1 about 8): the boot gets 40 (the long tier's far position).
+# The far position: 10^7 + 7 in the long tier (tests/run --tier long),
+# 2 * 10^6 + 7 everyday (block stepping there is a fifth of the work).
+far=2000007
+is_long && far=10000007
+positions="--at 0 --at 1 --at 12345 --at 1000000 --at $far"
+ks="0 1 12345 1000000 $far"
 vboard --pkg xz-utils --timeout 2400 --out "$out_dir" -- sh -c "
   seq 1 20000 > /tmp/in.txt
   xz -T1 -9 -c /tmp/in.txt > /out/xz.plain
@@ -41,7 +46,7 @@ vboard --pkg xz-utils --timeout 2400 --out "$out_dir" -- sh -c "
   hwslice trace --no-aslr --position-mode single --at 12345 -o /out/single.jsonl -- compute > /dev/null 2>&1; echo \$? > /out/single.rc
   hwslice trace --no-aslr --at 1000000 --at 1000000 -o /out/twice.jsonl -- compute > /dev/null 2>&1; echo \$? > /out/twice.rc
   hwslice trace --position-mode count --at 5 -- compute > /dev/null 2> /out/count.err; echo \$? > /out/count.rc
-  hwslice trace --position-mode overflow --at 10000007 -- compute > /dev/null 2> /out/overflow.err; echo \$? > /out/overflow.rc
+  hwslice trace --position-mode overflow --at $far -- compute > /dev/null 2> /out/overflow.err; echo \$? > /out/overflow.rc
 "
 assert_eq "exit status" 0 "$(cat "$out_dir/plain.rc")"
 assert_eq "exit status unchanged by block stepping" 0 "$(cat "$out_dir/traced.rc")"
@@ -125,19 +130,19 @@ if [[ $profile == k1 ]]; then
       assert_contains "$f: hardware counter confirms block stepping's position $k" "$k $k" "$checks"
     done
   done
-  # The counted approach must have done the work: at 10^7 + 7 at most one
-  # step distance (tracer/approach_plan.h) is left to step.
-  far=$(approaches "$out_dir/auto.jsonl" | grep '^10000007 ')
-  read -r _ _ stepped hops _ <<<"$far"
-  [[ -n $stepped && $stepped -le 1000000 ]]; assert_eq "compute: 10^7+7 reached by fast-forward, at most 10^6 stepped (got: $far)" 0 "$?"
+  # The counted approach must have done the work: at the far position at
+  # most one step distance (tracer/approach_plan.h) is left to step.
+  got=$(approaches "$out_dir/auto.jsonl" | grep "^$far ")
+  read -r _ _ stepped hops _ <<<"$got"
+  [[ -n $stepped && $stepped -le 1000000 ]]; assert_eq "compute: $far reached by fast-forward, at most 10^6 stepped (got: $got)" 0 "$?"
   # The stepped stretch goes in counted hops (tracer/hop_plan.h), several
   # instructions each: at least 4 on average (compute's loop gives about 40).
   [[ -n $hops && $hops -gt 0 && $((hops * 4)) -le $stepped ]]
-  assert_eq "compute: the stepped stretch went in counted hops of 4+ instructions (got: $far)" 0 "$?"
+  assert_eq "compute: the stepped stretch went in counted hops of 4+ instructions (got: $got)" 0 "$?"
   for f in xz-auto bb-auto; do
-    far=$(approaches "$out_dir/$f.jsonl" | grep '^10000007 ')
-    read -r _ _ stepped hops _ <<<"$far"
-    [[ -n $hops && $hops -gt 0 && $hops -lt $stepped ]]; assert_eq "$f: counted hops at 10^7+7 (got: $far)" 0 "$?"
+    got=$(approaches "$out_dir/$f.jsonl" | grep "^$far ")
+    read -r _ _ stepped hops _ <<<"$got"
+    [[ -n $hops && $hops -gt 0 && $hops -lt $stepped ]]; assert_eq "$f: counted hops at $far (got: $got)" 0 "$?"
   done
   # A position given twice is reached once: the second note reports no
   # approach of its own.
@@ -165,7 +170,8 @@ else
     sleep 5; waited=$((waited + 5))
   done
   k1_out=$k1_dir
-  if [[ ! $k1_dir/.finished -nt build/riscv64-static/tests/programs/compute || ! -s $k1_dir/bb.jsonl ]]; then
+  if [[ ! $k1_dir/.finished -nt build/riscv64-static/tests/programs/compute || ! -s $k1_dir/bb.jsonl ||
+        -z $(pc_at "$k1_dir/xz.jsonl" $far) ]]; then
     board/vboard run --profile k1 --pkg xz-utils --timeout 1800 --out "$out_dir/k1" -- sh -c "
       hwslice trace --no-aslr --position-mode block $positions -o /out/block.jsonl -- compute > /dev/null
       seq 1 500000 > /tmp/bb.txt

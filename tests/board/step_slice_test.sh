@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # hwslice slice --mode step in the virtual board: slices that hold only the
-# bytes their interval uses. For our own test programs (compute loop, heap
-# growth, stdio output, an interval made of syscalls, rdtime read by the
-# program's own code), busybox (static) and xz -d (dynamic), short enough to
-# step every instruction:
+# bytes their interval uses. For our own test programs (compute loop, an
+# interval made of syscalls, rdtime read by the program's own code; in the
+# long tier also heap growth and stdio output), and in the long tier
+# busybox (static) and xz -d (dynamic), short enough to step every
+# instruction:
 #  - slicing in step mode leaves the program's output and exit status
 #    unchanged;
 #  - every slice passes `hwslice verify` (end by its end mechanism, registers,
@@ -26,8 +27,12 @@ source "$(dirname "$0")/lib.sh" "$@"
 # step mode only there.
 modes="step pages"
 [[ $profile == vf2 ]] && modes=step
+# Everyday: the compute loop, an interval made of syscalls and rdtime; the
+# long tier adds heap growth, stdio, busybox and xz -d.
+programs="compute syscalls timer"
+is_long && programs="compute heap stdio syscalls timer busybox xz-d"
 
-vboard --pkg xz-utils --out "$out_dir" --timeout 2400 --mem 2048 -- sh -c "modes='$modes'"'
+vboard --pkg xz-utils --out "$out_dir" --timeout 2400 --mem 2048 -- sh -c "modes='$modes' long=$long"'
   set -u
   cd /tmp
   i=0; while [ $i -lt 300 ]; do echo "line $i of the slicing input, $((i * i % 977))"; i=$((i+1)); done > in.txt
@@ -47,12 +52,14 @@ vboard --pkg xz-utils --out "$out_dir" --timeout 2400 --mem 2048 -- sh -c "modes
     done
   }
   slice compute 40000 compute 3
-  slice heap 50000 slicecases heap 3
-  slice stdio 30000 slicecases stdio 20
   slice syscalls 5000 slicecases syscalls 20
   slice timer 40000 slicecases timer 20
-  slice busybox 60000 busybox md5sum small.txt
-  slice xz-d 100000 xz -T1 -d -c small.txt.xz
+  if [ "$long" = 1 ]; then
+    slice heap 50000 slicecases heap 3
+    slice stdio 30000 slicecases stdio 20
+    slice busybox 60000 busybox md5sum small.txt
+    slice xz-d 100000 xz -T1 -d -c small.txt.xz
+  fi
   # SimPoint in step mode: intervals 1 and 3 of compute 3.
   printf "1 0\n3 1\n" > sp.simpoints; printf "0.75 0\n0.25 1\n" > sp.weights
   mkdir -p /out/sp
@@ -62,7 +69,7 @@ vboard --pkg xz-utils --out "$out_dir" --timeout 2400 --mem 2048 -- sh -c "modes
 '
 
 json() { board/sdk run python3 -c "$1" "${@:2}"; }
-for name in compute heap stdio syscalls timer busybox xz-d; do
+for name in $programs; do
   echo " $name:"
   assert_eq "$name: untraced exit status 0" 0 "$(cat "$out_dir/$name.plain.rc")"
   for mode in $modes; do

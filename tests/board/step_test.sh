@@ -22,7 +22,11 @@ source "$(dirname "$0")/lib.sh" "$@"
 # are compared with step mode's over the whole run anyway.
 pscale=1
 [[ $profile == vf2 ]] && pscale=4
-vboard --pkg xz-utils --out "$out_dir" --timeout 1500 -- sh -c "pscale=$pscale"'
+# Everyday: our compute and heap programs; the long tier adds busybox, xz -d
+# and xz -d's runs with kept pages and without fault-around.
+programs="compute heap"
+is_long && programs="compute heap busybox xz-d"
+vboard --pkg xz-utils --out "$out_dir" --timeout 1500 -- sh -c "pscale=$pscale long=$long"'
   set -u
   cd /tmp
   i=0; while [ $i -lt 40 ]; do echo "line $i of the step-mode input, $((i * i % 977))"; i=$((i+1)); done > in.txt
@@ -38,6 +42,7 @@ vboard --pkg xz-utils --out "$out_dir" --timeout 1500 -- sh -c "pscale=$pscale"'
   }
   both compute 40000 compute 3
   both heap 20000 slicecases heap 3
+  if [ "$long" = 1 ]; then
   both busybox 20000 busybox md5sum in.txt
   both xz-d 100000 xz -T1 -d -c in.txt.xz
   # Page mode with pages kept open 2 more intervals: still a superset.
@@ -49,6 +54,7 @@ vboard --pkg xz-utils --out "$out_dir" --timeout 1500 -- sh -c "pscale=$pscale"'
   hwslice trace --no-aslr --interval $((100000 * pscale)) --fault-around 0 -o /out/xz-d-nofa.pages.jsonl -- \
     xz -T1 -d -c in.txt.xz > /out/xz-d-nofa.pages.out 2> /out/xz-d-nofa.pages.err
   echo $? > /out/xz-d-nofa.pages.rc
+  fi
   hwslice trace --fault-around 4 -- true > /dev/null 2> /out/around.err; echo $? > /out/around.rc
   hwslice trace --keep-pages 2 -- true > /dev/null 2> /out/keep.err; echo $? > /out/keep.rc
   hwslice trace --no-aslr --at 40000 --at 80000 -o /out/at.jsonl -- compute 3 > /dev/null 2>&1
@@ -56,7 +62,7 @@ vboard --pkg xz-utils --out "$out_dir" --timeout 1500 -- sh -c "pscale=$pscale"'
   hwslice trace --mode step -- sh -c "/bin/true; true" > /dev/null 2> /out/fork.err; echo $? > /out/fork.rc
 '
 
-for name in compute heap busybox xz-d; do
+for name in $programs; do
   echo " $name:"
   assert_eq "$name: exit status 0" 0 "$(cat "$out_dir/$name.plain.rc")"
   for mode in pages step; do
@@ -70,6 +76,7 @@ for name in compute heap busybox xz-d; do
   assert_eq "$name: step trace consistent, hardware-confirmed (k1), page mode a superset" 0 "${PIPESTATUS[0]}"
 done
 
+if is_long; then
 echo " xz-d --keep-pages 2:"
 assert_eq "xz-d: page mode with kept pages leaves the exit status" 0 "$(cat "$out_dir/xz-d-keep.pages.rc" 2>/dev/null)"
 cmp -s "$out_dir/xz-d.plain.out" "$out_dir/xz-d-keep.pages.out"
@@ -93,6 +100,7 @@ assert_eq "xz-d: fault-around opened pages with faults ($opened)" 1 "$(( ${opene
 board/sdk run python3 tests/board/step_check.py "$out_dir/xz-d.step.jsonl" "$out_dir/xz-d.step.err" \
   "$out_dir/xz-d.pages.jsonl" "$profile" 1 "$out_dir/xz-d-nofa.pages.jsonl" "fault-around" | sed 's/^/    /'
 assert_eq "xz-d: fault-around lists only pages touched in the interval or the one before" 0 "${PIPESTATUS[0]}"
+fi
 assert_eq "--fault-around without --interval: usage error" 2 "$(cat "$out_dir/around.rc")"
 assert_contains "--fault-around without --interval: one clear line" \
   "hwslice: error: --fault-around is for page tracking: use it with --interval N in page mode" "$(cat "$out_dir/around.err")"
