@@ -81,6 +81,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       : o_(o), on_slice_(on_slice), t_(t), decoder_(decoder), compressed_(compressed), pages_(t), sites_(t) {}
 
   Status init() {
+    t_.set_hold_signals(true);  // the tracer works in the tracee until the first wait (wait_stop)
     PerfCounterSpec spec;
     spec.user_only = true;
     spec.start_enabled = true;
@@ -690,7 +691,9 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     auto pos = position();
     if (!pos) return pos.error();
     if (o_.progress) o_.progress(*pos, slices_);
-    if (*pos >= next_boundary_ && !marked_pages_.count(fault.page)) {
+    // Not a page this interval used before (under a mapping the program has
+    // since replaced): the slice holds it open from that earlier touch on.
+    if (*pos >= next_boundary_ && !marked_pages_.count(fault.page) && !pages_.recorded(fault.page)) {
       auto regs = position_regs(*pos);
       if (!regs) return regs.error();
       spec_.syscalls.push_back(fault_mark(SIGSEGV, fault.page, fault.granted, fault.addr, fault.pc));
@@ -803,7 +806,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     if (info.si_signo != SIGSEGV && info.si_signo != SIGBUS) return ok_status();
     const uint64_t addr = reinterpret_cast<uint64_t>(info.si_addr);
     const uint64_t page = addr & ~(kPageSize - 1);
-    if (marked_pages_.count(page) || pages_.granted(page) != 0) {
+    if (marked_pages_.count(page) || pages_.granted(page) != 0 || pages_.recorded(page)) {
       // The page was accessible earlier in the interval: the slice cannot
       // take its access away at this point.
       if (spec_.unsliceable.empty())
@@ -822,7 +825,8 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     const uint64_t addr = reinterpret_cast<uint64_t>(info.si_addr);
     const bool access = info.si_signo == SIGSEGV || info.si_signo == SIGBUS;
     const uint64_t page = access ? addr & ~(kPageSize - 1) : kNoPage;
-    if (access && (marked_pages_.count(page) || pages_.granted(page) != 0)) return ok_status();  // no end: see mark_program_fault
+    if (access && (marked_pages_.count(page) || pages_.granted(page) != 0 || pages_.recorded(page)))
+      return ok_status();  // no end: see mark_program_fault
     auto pos = position();
     if (!pos) return pos.error();
     auto regs = position_regs(*pos);

@@ -123,6 +123,9 @@ class PageTracker {
   Result<bool> on_fault(const siginfo_t& info, uint64_t pc);
   // The access `addr`'s page has in this interval (0: none yet).
   int granted(uint64_t addr) const;
+  // Whether `addr`'s page is already among this interval's pages (recorded
+  // at an earlier touch, possibly under a mapping since replaced).
+  bool recorded(uint64_t addr) const { return touched_.count(addr & ~(kPageSize - 1)) != 0; }
   // Memory the kernel is about to write for the program outside a syscall
   // (a signal frame): its writable pages are opened and join the interval
   // as written by the kernel, content recorded before the write.
