@@ -124,12 +124,15 @@ int run_slice_command(const SliceOptions& o) {
     if (tty) std::fprintf(stderr, "\rhwslice: slicing: position %.1fM, %llu slices  ", static_cast<double>(pos) / 1e6,
                           static_cast<unsigned long long>(n));
   };
-  uint64_t every_pass = 0;  // counted ends made again with every pass checked (slicer/slice_check.h)
+  // Counted ends whose pass a run of the slice measured, and of those the
+  // ones that needed every pass checked to learn it (slicer/slice_check.h).
+  uint64_t measured = 0, every_pass = 0;
   auto on_slice = [&](SliceSpec&& spec) -> Status {
     const std::string file = o.prefix + std::to_string(spec.start) + "-" + std::to_string(spec.end) + ".exe";
     auto checked = write_slice_checked(spec, runtime::image(), file + ".check");
     if (!checked) return checked.error().wrap("slice " + std::to_string(spec.start) + "-" + std::to_string(spec.end));
     every_pass += checked->every_pass ? 1 : 0;
+    measured += checked->end_pass ? 1 : 0;
     SliceFile* slice = &checked->file;
     auto out = OutputFile::create(file);
     if (!out) return out.error();
@@ -222,9 +225,10 @@ int run_slice_command(const SliceOptions& o) {
       std::printf("%llu counter reads (rdtime/rdcycle/rdinstret) recorded for replay\n",
                   static_cast<unsigned long long>(result->counter_reads));
   }
-  if (every_pass)
-    std::printf("%llu counted ends check every pass (their program's passes thinned out towards the end)\n",
-                static_cast<unsigned long long>(every_pass));
+  if (measured)
+    std::printf("%llu counted ends end at the pass one run of the slice measured (%llu of them checked every pass "
+                "in that run: their program's passes thinned out towards the end)\n",
+                static_cast<unsigned long long>(measured), static_cast<unsigned long long>(every_pass));
   if (result->signals)
     std::printf("%llu signals delivered to the program's handlers\n", static_cast<unsigned long long>(result->signals));
   // The program's own exit status (128 + signal when a signal ended it), as

@@ -12,6 +12,7 @@
 #include "cli/command.h"
 #include "slicer/manifest.h"
 #include "slicer/slice_runner.h"
+#include "slicer/slice_verdict.h"
 #include "tracer/trace_record.h"
 
 namespace hwslice::cli {
@@ -25,73 +26,12 @@ struct VerifyOptions {
   double timeout = 300;
 };
 
-struct Expected {
-  std::string path, label;
-  uint64_t start = 0, end = 0;
-  bool exact = false;
-  std::optional<uint64_t> digest;
-  std::optional<std::vector<uint8_t>> out, err;
-  std::optional<uint64_t> size;
-};
-
-struct Verdict {
-  Expected e;
-  SliceRun run;
-  bool ok = true;
-  std::vector<std::string> problems;
-  std::string counted;  // "exact", "differs by N", "not comparable (...)"
-};
-
-Verdict judge(const Expected& e, const SliceRun& r) {
-  Verdict v{e, r};
-  auto fail = [&](std::string why) {
-    v.ok = false;
-    v.problems.push_back(std::move(why));
-  };
-  const SliceStats& s = r.stats;
-  if (r.timed_out) fail("did not end within the timeout (killed)");
-  else if (r.signal) fail("killed by signal " + std::to_string(r.signal));
-  if (!s.present) fail("no statistics (exit status " + std::to_string(r.exit_code) + ")");
-  else if (s.status != "ok") fail("status " + s.status + (s.detail.empty() ? "" : ": " + s.detail));
-  if (s.present && !s.regs_match) fail("final registers differ");
-  if (s.present && !s.digest_match) fail("written-memory digest differs");
-  if (s.present && e.digest && std::strtoull(s.digest.c_str(), nullptr, 16) != *e.digest)
-    fail("digest " + s.digest + " is not the manifest's " + to_hex(*e.digest));
-  if (r.exit_code != 0 && !r.signal && v.ok) fail("exit status " + std::to_string(r.exit_code));
-  if (e.out && r.out != *e.out)
-    fail("stdout: " + std::to_string(r.out.size()) + " bytes, recorded " + std::to_string(e.out->size()));
-  if (e.err && r.err != *e.err)
-    fail("stderr: " + std::to_string(r.err.size()) + " bytes, recorded " + std::to_string(e.err->size()));
-  const uint64_t expected = e.end - e.start;
-  if (!s.present) {
-    v.counted = "-";
-  } else if (s.counters == "user" && e.exact) {
-    if (s.instructions == expected) {
-      v.counted = "exact";
-    } else {
-      v.counted = "differs by " + std::to_string(static_cast<int64_t>(s.instructions - expected));
-      fail("retired " + std::to_string(s.instructions) + " program instructions, expected " + std::to_string(expected));
-    }
-  } else {
-    v.counted = s.counters == "none" ? "no counters" : s.counters == "all" ? "kernel included" : "positions estimated";
-    if (s.counters != "none")
-      v.counted += ", differs by " + std::to_string(static_cast<int64_t>(s.instructions - expected));
-    // The recorded length counts the tracer's kernel work as well as the
-    // program's instructions, the slice's count only the kernel's few
-    // interrupts: more than the length means it ran past its end.
-    if (s.counters == "all" && s.instructions > expected)
-      fail("retired " + std::to_string(s.instructions) + " instructions (kernel included), more than the interval's " +
-           std::to_string(expected) + ": it ran past its end");
-  }
-  return v;
-}
-
 int run_verify(const VerifyOptions& o) {
   if (o.inputs.empty()) {
     print_error("nothing to verify (hwslice verify P.manifest.json | SLICE...)");
     return 2;
   }
-  std::vector<Expected> todo;
+  std::vector<SliceExpectation> todo;
   const bool manifest_given = o.inputs.size() == 1 && o.inputs[0].size() > 5 &&
                               o.inputs[0].compare(o.inputs[0].size() - 5, 5, ".json") == 0;
   if (manifest_given) {
@@ -103,7 +43,7 @@ int run_verify(const VerifyOptions& o) {
     const size_t slash = o.inputs[0].rfind('/');
     const std::string dir = slash == std::string::npos ? "" : o.inputs[0].substr(0, slash + 1);
     for (const ManifestSlice& s : m->slices) {
-      Expected e;
+      SliceExpectation e;
       e.path = s.file.find('/') == 0 ? s.file : dir + s.file;
       e.label = s.file;
       e.start = s.start;
@@ -117,7 +57,7 @@ int run_verify(const VerifyOptions& o) {
     }
   } else {
     for (const std::string& p : o.inputs) {
-      Expected e;
+      SliceExpectation e;
       e.path = p;
       e.label = p;
       todo.push_back(e);
@@ -125,7 +65,7 @@ int run_verify(const VerifyOptions& o) {
   }
   // Check every file before running any: a stale or foreign slice is an
   // input error, not a failed verification.
-  for (Expected& e : todo) {
+  for (SliceExpectation& e : todo) {
     auto c = read_slice_config(e.path);
     if (!c) {
       print_error(c.error().message());
@@ -152,17 +92,17 @@ int run_verify(const VerifyOptions& o) {
   }
 
   const std::vector<std::string> runner = runner_words(o.runner);
-  std::vector<Verdict> verdicts;
+  std::vector<SliceVerdict> verdicts;
   bool all_ok = true;
-  for (const Expected& e : todo) {
-    Verdict last;
+  for (const SliceExpectation& e : todo) {
+    SliceVerdict last;
     for (unsigned k = 0; k < std::max(1u, o.repeat); ++k) {
       auto r = run_slice(e.path, runner, true, o.timeout);
       if (!r) {
         print_error(r.error().message());
         return 1;
       }
-      Verdict v = judge(e, *r);
+      SliceVerdict v = judge(e, *r);
       if (k > 0 && v.run.stats.instructions != last.run.stats.instructions && v.run.stats.counters == "user") {
         v.ok = false;
         v.problems.push_back("run " + std::to_string(k + 1) + " retired " + std::to_string(v.run.stats.instructions) +
@@ -179,7 +119,7 @@ int run_verify(const VerifyOptions& o) {
 
   if (o.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const Verdict& v : verdicts) {
+    for (const SliceVerdict& v : verdicts) {
       const SliceStats& s = v.run.stats;
       out.push_back({{"slice", v.e.label},
                      {"ok", v.ok},
@@ -205,7 +145,7 @@ int run_verify(const VerifyOptions& o) {
   } else {
     std::printf("%-32s %12s %12s %-22s %6s %-8s %6s %-6s %9s\n", "slice", "instructions", "expected", "count", "IPC",
                 "end", "traps", "state", "bytes");
-    for (const Verdict& v : verdicts) {
+    for (const SliceVerdict& v : verdicts) {
       const SliceStats& s = v.run.stats;
       char ipc[16] = "-";
       if (s.cycles) std::snprintf(ipc, sizeof ipc, "%.2f", static_cast<double>(s.instructions) / static_cast<double>(s.cycles));
@@ -221,7 +161,7 @@ int run_verify(const VerifyOptions& o) {
     }
     size_t bad = 0;
     std::vector<uint64_t> end_traps;
-    for (const Verdict& v : verdicts) {
+    for (const SliceVerdict& v : verdicts) {
       bad += v.ok ? 0 : 1;
       if (v.run.stats.present) end_traps.push_back(v.run.stats.end_traps);
     }

@@ -177,6 +177,7 @@ void hws_format_json(struct hws_buf* b, const struct hws_result* r) {
   json_u64(b, "traps", r->traps);
   json_u64(b, "end_traps", r->end_traps);
   json_u64(b, "region_ns", r->region_ns);
+  json_u64(b, "end_pass", r->end_pass);
   json_u64(b, "instructions", r->instructions);
   json_u64(b, "cycles", r->cycles);
   json_u64(b, "overhead_instructions", r->overhead_instructions);

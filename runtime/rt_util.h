@@ -67,6 +67,7 @@ struct hws_result {
   uint64_t traps;        /* kernel traps the runtime took between the start and the end */
   uint64_t end_traps;    /* of those, the end mechanism's */
   uint64_t region_ns;    /* guest time from the counters' start to the end (0: unknown) */
+  uint64_t end_pass;     /* a counted end reached: its pass of end_pc since the end was armed (else 0) */
   const char* counters;  /* "user", "all", "none" */
   uint64_t instructions, cycles, overhead_instructions, overhead_cycles;
   int regs_match, digest_match;

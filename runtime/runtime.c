@@ -325,6 +325,9 @@ static NORETURN void finish(const char* status, int ended, int regs_match, uint6
   r.traps = traps;
   r.end_traps = end_traps;
   r.region_ns = region_start_ns && end_ns > region_start_ns ? end_ns - region_start_ns : 0;
+  /* The pass that ended a counted end: the stub counts every pass, the
+   * breakpoint traps at each. */
+  if (ended && cfg->end_kind == HWS_END_COUNTED) r.end_pass = cfg->end_stub ? stub_passes : hits;
   r.regs_match = regs_match;
   r.calls_replayed = replay_index;
 

@@ -194,6 +194,7 @@ hws_result ok_result() {
   r.traps = 3;
   r.end_traps = 3;
   r.region_ns = 70000;
+  r.end_pass = 41;
   r.counters = "user";
   r.instructions = 1000;
   r.cycles = 2500;
@@ -228,7 +229,7 @@ std::string report(const hws_result& r) {
 TEST(RuntimeResult, JsonHasEveryKeyOfTheAbiInOrder) {
   hws_result r = ok_result();
   EXPECT_EQ(json(r),
-            "{\"name\":\"P1000-2000\",\"status\":\"ok\",\"end\":\"counted\",\"hits\":3,\"traps\":3,\"end_traps\":3,\"region_ns\":70000,"
+            "{\"name\":\"P1000-2000\",\"status\":\"ok\",\"end\":\"counted\",\"hits\":3,\"traps\":3,\"end_traps\":3,\"region_ns\":70000,\"end_pass\":41,"
             "\"instructions\":1000,\"cycles\":2500,\"overhead_instructions\":812,"
             "\"overhead_cycles\":4000,\"counters\":\"user\",\"regs_match\":true,"
             "\"digest\":\"0123456789abcdef\",\"digest_match\":true,\"calls_replayed\":4,"
@@ -238,7 +239,7 @@ TEST(RuntimeResult, JsonHasEveryKeyOfTheAbiInOrder) {
   r.digest_match = 0;
   r.detail = "syscall \"x\"";
   EXPECT_EQ(json(r),
-            "{\"name\":\"P1000-2000\",\"status\":\"diverged\",\"end\":\"counted\",\"hits\":3,\"traps\":3,\"end_traps\":3,\"region_ns\":70000,"
+            "{\"name\":\"P1000-2000\",\"status\":\"diverged\",\"end\":\"counted\",\"hits\":3,\"traps\":3,\"end_traps\":3,\"region_ns\":70000,\"end_pass\":41,"
             "\"instructions\":1000,\"cycles\":2500,\"overhead_instructions\":812,"
             "\"overhead_cycles\":4000,\"counters\":\"user\",\"regs_match\":false,"
             "\"digest\":\"0123456789abcdef\",\"digest_match\":false,\"calls_replayed\":4,"

@@ -345,7 +345,7 @@ static inline uint64_t hws_hash(uint64_t h, const unsigned char* p, uint64_t n) 
 /* JSON written to HWSLICE_STATS_FD (one object, one line):
  *  {"name":"P0-100","status":"ok"|"state_mismatch"|"diverged"|"fault"|"setup",
  *   "end":"counted"|"syscall"|"fault"|"after_call","hits":N,"traps":N,"end_traps":N,
- *   "region_ns":N,"instructions":N,"cycles":N,
+ *   "region_ns":N,"end_pass":N,"instructions":N,"cycles":N,
  *   "overhead_instructions":N,"overhead_cycles":N,"counters":"user"|"all"|"none",
  *   "regs_match":true,"digest":"<16 hex>","digest_match":true,
  *   "calls_replayed":N,"detail":"..."} */

@@ -26,6 +26,17 @@ Status write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
   return ok_status();
 }
 
+// Writes and runs the slice once; the run's statistics.
+Result<SliceStats> run_once(const SliceFile& file, const std::string& scratch) {
+  Status st = write_file(scratch, file.bytes);
+  Result<SliceRun> run = st ? run_slice(scratch, {}, true, 600) : Result<SliceRun>(st.error());
+  ::unlink(scratch.c_str());
+  if (!run) return run.error().wrap("running the slice once to find the pass its end is at");
+  return run->stats;
+}
+
+bool ended_well(const SliceStats& s) { return s.present && s.status == "ok" && s.end_pass > 0; }
+
 }  // namespace
 
 Result<CheckedSlice> write_slice_checked(const SliceSpec& spec, const runtime::Image& rt, const std::string& scratch,
@@ -33,20 +44,29 @@ Result<CheckedSlice> write_slice_checked(const SliceSpec& spec, const runtime::I
   auto first = write_slice(spec, rt, options);
   if (!first) return first.error();
   CheckedSlice out{std::move(*first)};
-  if (!out.file.summary.counted_batches) return out;
-  Status st = write_file(scratch, out.file.bytes);
-  Result<SliceRun> run = st ? run_slice(scratch, {}, true, 600) : Result<SliceRun>(st.error());
-  ::unlink(scratch.c_str());
-  if (!run) return run.error().wrap("running the slice once to check its end");
-  out.ran = true;
-  const SliceStats& s = run->stats;
-  if (!(s.present && s.status == "diverged" && s.detail.find("ran past its end") != std::string::npos)) return out;
-  SliceOptions every = options;
-  every.every_pass = true;
-  auto again = write_slice(spec, rt, every);
-  if (!again) return again.error();
-  out.file = std::move(*again);
-  out.every_pass = true;
+  if (!out.file.summary.counted_unknown_pass) return out;
+  auto stats = run_once(out.file, scratch);
+  if (!stats) return stats.error();
+  ++out.runs;
+  SliceOptions next = options;
+  if (stats->present && stats->status == "diverged" && stats->detail.find("ran past its end") != std::string::npos &&
+      out.file.summary.counted_batches) {
+    next.every_pass = true;
+    auto every = write_slice(spec, rt, next);
+    if (!every) return every.error();
+    out.file = std::move(*every);
+    out.every_pass = true;
+    stats = run_once(out.file, scratch);
+    if (!stats) return stats.error();
+    ++out.runs;
+  }
+  if (!ended_well(*stats)) return out;
+  next.measured_end_pass = stats->end_pass;
+  next.every_pass = false;  // one check, at that pass
+  auto known = write_slice(spec, rt, next);
+  if (!known) return known.error();
+  out.file = std::move(*known);
+  out.end_pass = stats->end_pass;
   return out;
 }
 

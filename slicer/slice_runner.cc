@@ -40,6 +40,7 @@ Result<SliceStats> parse_slice_stats(const std::string& text) {
   num("traps", s.traps);
   num("end_traps", s.end_traps);
   num("region_ns", s.region_ns);
+  num("end_pass", s.end_pass);
   num("instructions", s.instructions);
   num("cycles", s.cycles);
   num("overhead_instructions", s.overhead_instructions);

@@ -26,6 +26,7 @@ struct SliceStats {
            calls_replayed = 0;
   uint64_t traps = 0, end_traps = 0;  // kernel traps of the runtime's, and of those the end's
   uint64_t region_ns = 0;             // guest time from the counters' start to the end
+  uint64_t end_pass = 0;              // a counted end reached: its pass of end_pc since the end was armed
   bool regs_match = false, digest_match = false;
 };
 

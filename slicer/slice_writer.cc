@@ -642,7 +642,7 @@ hws_config make_config(const SliceSpec& spec, const SliceLayout& L, const SliceO
   if (L.end_kind == HWS_END_COUNTED) {
     c.end_stack_len = spec.end_stack_len;
     c.end_stack_hash = spec.end_stack_hash;
-    c.end_pass = spec.end_pass;
+    c.end_pass = spec.end_pass ? spec.end_pass : options.measured_end_pass;
     c.end_stub = L.end_stub;
     c.end_jal = L.end_jal;
     c.end_stub_rd = L.end_stub_rd;
@@ -827,7 +827,9 @@ Result<SliceFile> write_slice(const SliceSpec& spec, const runtime::Image& rt, c
   s.replay_entries = L.replayed.size();
   s.replayed_calls = L.replayed.size() - (L.end_kind == HWS_END_SYSCALL || L.end_kind == HWS_END_FAULT ? 1 : 0);
   s.replay_size = L.replay_size;
-  s.counted_batches = L.end_kind == HWS_END_COUNTED && L.end_stub && spec.exact && !spec.end_pass && !options.every_pass;
+  const bool unknown_pass = L.end_kind == HWS_END_COUNTED && L.end_stub && !spec.end_pass && !options.measured_end_pass;
+  s.counted_batches = unknown_pass && spec.exact && !options.every_pass;
+  s.counted_unknown_pass = unknown_pass;
   return out;
 }
 

@@ -91,6 +91,12 @@ struct SliceOptions {
   bool sparse_pages = true;      // false: no fills (every page with content is stored whole); needs share_zero_pages
   bool end_stub = true;          // false: a counted end always uses the breakpoint
   bool every_pass = false;       // a counted end's pass stub checks every pass (HWS_F_EVERY_PASS)
+  // A counted end's pass, measured by running this same slice without it
+  // (its "end_pass" statistic: passes since the runtime armed the end):
+  // the end is then that pass, one check (slicer/slice_check.h). Unlike
+  // SliceSpec::end_pass (counted by the tracer from the interval's last
+  // event) it changes nothing else in the layout.
+  uint64_t measured_end_pass = 0;
 };
 
 enum class SiteKind { kInPlace, kNear, kTrap };
@@ -186,8 +192,11 @@ std::vector<uint8_t> serialize_slice(const SliceSpec& spec, const runtime::Image
 struct SliceSummary {
   uint64_t file_size = 0;
   // A counted end with a pass stub whose batches the runtime sizes from the
-  // counts (runtime/slice_abi.h): what write_slice_checked runs once.
+  // counts (runtime/slice_abi.h), which can run past the end.
   bool counted_batches = false;
+  // A counted end with a pass stub and no known pass: what
+  // write_slice_checked runs once to learn the pass.
+  bool counted_unknown_pass = false;
   uint64_t runtime_base = 0;
   uint64_t config_size = 0;     // config block, tables and page data
   size_t program_pages = 0;

@@ -1124,7 +1124,23 @@ TEST(SliceEvents, CountedEndWithAPassStub) {
   auto every = write_slice(spec, fake_rt(), SliceOptions{.sparse_pages = false, .every_pass = true});
   ASSERT_TRUE(every);
   EXPECT_FALSE(every->summary.counted_batches);
+  EXPECT_TRUE(every->summary.counted_unknown_pass);
   EXPECT_EQ(read_at<hws_config>(every->bytes, 0x1800).flags, HWS_F_EXACT | HWS_F_EVERY_PASS);
+  // A measured pass (slicer/slice_check.h): the config says it, nothing else
+  // in the file changes, and nothing is left to measure.
+  EXPECT_TRUE(f->summary.counted_unknown_pass);
+  auto known = write_slice(spec, fake_rt(), SliceOptions{.sparse_pages = false, .measured_end_pass = 5123});
+  ASSERT_TRUE(known);
+  EXPECT_FALSE(known->summary.counted_batches);
+  EXPECT_FALSE(known->summary.counted_unknown_pass);
+  const hws_config kc = read_at<hws_config>(known->bytes, 0x1800);
+  EXPECT_EQ(kc.end_pass, 5123u);
+  EXPECT_EQ(read_at<hws_config>(f->bytes, 0x1800).end_pass, 0u);
+  ASSERT_EQ(known->bytes.size(), f->bytes.size());
+  size_t differing = 0;
+  for (size_t i = 0; i < f->bytes.size(); ++i) differing += known->bytes[i] != f->bytes[i];
+  EXPECT_GE(differing, 1u);
+  EXPECT_LE(differing, 8u);  // the end_pass word only
   // Without a pass stub (the option off): the breakpoint.
   EXPECT_EQ(layout_ok(spec, SliceOptions{.sparse_pages = false, .end_stub = false}).end_stub, 0u);
 }
