@@ -306,7 +306,9 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       // the counted boundary (a timer stop).
       const uint64_t target = recording_ && pos >= next_boundary_ ? counted_boundary_ : next_boundary_;
       uint64_t left = target > pos ? target - pos : 0;
-      if (recording_ && pos >= counted_boundary_) left = std::max<uint64_t>(o_.interval / 16, 1);
+      // Past it, stops come often: each is a chance to find an instruction
+      // a pass stub can end at (at_stop).
+      if (recording_ && pos >= counted_boundary_) left = std::max<uint64_t>(o_.interval / 64, 1);
       // rate_: instructions per second, from the previous stops.
       // Half the estimated time: stops converge on the boundary instead of
       // overshooting it when the rate estimate is high. Toward an exact
@@ -612,25 +614,51 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
   }
 
   // At a timer stop at `pos` past the counted boundary: when the
-  // instruction at the pc cannot take a pass stub but one of the next few
-  // straight-line instructions can, with none between that branches,
-  // jumps, traps or touches memory (nothing that could stop on the way),
-  // runs the program to it with a breakpoint. Returns the position then.
+  // instruction at the pc cannot take a pass stub but one of the next
+  // instructions the program will run can, runs the program to it with a
+  // breakpoint. Returns the position then. The path there is known from
+  // the registers now: the instructions are followed while what decides
+  // their course reads only registers none of them has written yet
+  // (riscv::written_int_regs): branches and register jumps are evaluated,
+  // loads and stores must hit a page this interval already has open for
+  // them (so nothing can stop on the way: no fault, syscall, trap or
+  // counter read). Interpreters and hash chains go a while without an
+  // eligible instruction (compute's chain reads every rd for 23 in a row).
   Result<uint64_t> advance_to_stub_end(uint64_t pos) {
     auto regs = t_.regs();
     if (!regs) return regs.error();
     uint64_t pc = regs->pc();
     if (stub_can_end_at(pc)) return pos;
-    // Straight-line code can go a while without one: compute's hash chain
-    // (tests/programs/compute.c) reads every rd for 23 instructions.
-    constexpr unsigned kAhead = 64;
+    constexpr unsigned kAhead = 256;
+    auto page_of = [](uint64_t a) { return a & ~(kPageSize - 1); };
+    uint32_t dirty = 0;  // registers the instructions so far wrote
+    auto clean = [&](unsigned r) { return (dirty >> r & 1) == 0; };
     unsigned k = 0;
     for (; k < kAhead; ++k) {
       auto insn = decode_at(t_, decoder_, pc);
-      if (!insn || insn->length == 0 || insn->flow != riscv::Flow::kNext || insn->mem.kind != riscv::MemAccess::kNone ||
-          decode_counter_read(insn->word))
-        return pos;
-      pc += insn->length;
+      if (!insn || insn->length == 0 || !insn->known || decode_counter_read(insn->word)) return pos;
+      switch (insn->flow) {
+        case riscv::Flow::kNext:
+        case riscv::Flow::kJump:
+          break;
+        case riscv::Flow::kBranch:
+          if (!clean(insn->rs1) || !clean(insn->rs2)) return pos;
+          break;
+        case riscv::Flow::kJumpRegister:
+          if (!clean(insn->rs1)) return pos;
+          break;
+        default:
+          return pos;  // ecall, ebreak, lr/sc: they stop or must not be split
+      }
+      if (insn->mem.kind != riscv::MemAccess::kNone) {
+        if (insn->mem.kind == riscv::MemAccess::kAtomic || !insn->mem.described || !clean(insn->mem.base)) return pos;
+        const uint64_t a = riscv::access_address(*insn, *regs);
+        const int need = insn->mem.kind == riscv::MemAccess::kStore ? PROT_WRITE : PROT_READ;
+        if (page_of(a) != page_of(a + insn->mem.size - 1) || (pages_.granted(a) & need) != need) return pos;
+      }
+      const uint64_t next = riscv::next_pc(*insn, *regs);
+      dirty |= riscv::written_int_regs(insn->word);
+      pc = next;
       if (stub_can_end_at(pc)) break;
     }
     if (k == kAhead) return pos;
@@ -651,7 +679,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
 
   // The slice can end at `pc` with its pass stub (runtime/slice_abi.h):
   // a 4-byte instruction writing a register it does not read. Timer stops
-  // past the counted boundary come every N/16 instructions and wait for one
+  // past the counted boundary come every N/64 instructions and wait for one
   // (up to N/4 more instructions), then take any instruction that can carry
   // a breakpoint.
   bool stub_can_end_at(uint64_t pc) {

@@ -91,6 +91,31 @@ MemoryOperand memory_operand(uint32_t w) {
   return {};
 }
 
+uint32_t written_int_regs(uint32_t bits) {
+  auto reg = [](unsigned r) -> uint32_t { return r ? 1u << r : 0u; };
+  const unsigned f3 = (bits >> 13) & 7;
+  switch (bits & 3) {
+    case 0:  // c.addi4spn, c.fld, c.lw, c.ld: rd' in bits 4:2; stores write none
+      return f3 <= 3 ? reg(8 + ((bits >> 2) & 7)) : 0;
+    case 1:  // c.addi, c.addiw, c.li, c.lui/c.addi16sp: rd; the CA/CB ALU group: rd'; c.j and branches: none
+      if (f3 <= 3) return reg((bits >> 7) & 31);
+      return f3 == 4 ? reg(8 + ((bits >> 7) & 7)) : 0;
+    case 2:  // c.slli, c.fldsp, c.lwsp, c.ldsp: rd; c.mv/c.add/c.jalr: rd and ra; stores: none
+      if (f3 <= 3) return reg((bits >> 7) & 31);
+      return f3 == 4 ? reg((bits >> 7) & 31) | reg(1) : 0;
+    default:
+      break;
+  }
+  switch (bits & 0x7f) {
+    case 0x23:  // stores
+    case 0x27:  // FP stores
+    case 0x63:  // branches
+      return 0;
+    default:
+      return reg((bits >> 7) & 31);
+  }
+}
+
 unsigned stub_dead_rd(uint32_t bits) {
   if ((bits & 3) != 3) return 0;  // compressed
   const unsigned opcode = bits & 0x7f, rd = (bits >> 7) & 31, rs1 = (bits >> 15) & 31, rs2 = (bits >> 20) & 31;

@@ -87,6 +87,14 @@ struct MemoryOperand {
 MemoryOperand memory_operand(uint32_t bits);
 inline MemAccess memory_access(uint32_t bits) { return memory_operand(bits).kind; }
 
+// The integer registers an instruction may write (bit i: x[i]; x0 never),
+// from its encoding (`bits`, low halfword first; compressed ones use the low
+// 16 bits). Conservative: an instruction that writes an FP register or a
+// CSR counts as writing the integer register its rd field names, jumps
+// that link as writing their link register; stores and branches write none.
+// For reasoning about the registers of straight-line code ahead of the pc.
+uint32_t written_int_regs(uint32_t bits);
+
 // The integer register a 4-byte instruction writes without reading it, when
 // it is one a slice's end can move into its pass stub (runtime/slice_abi.h,
 // HWS_END_COUNTED): a load, an integer register-register or register-

@@ -154,6 +154,21 @@ TEST(RiscvIsaTest, StubDeadRegister) {
     return funct7 << 25 | rs2 << 20 | rs1 << 15 | rd << 7 | opcode;
   };
   EXPECT_EQ(stub_dead_rd(encode_ld(15, 8, 16)), 15u);   // ld a5, 16(s0)
+  EXPECT_EQ(written_int_regs(encode_ld(15, 8, 16)), 1u << 15);
+  EXPECT_EQ(written_int_regs(encode_sd(5, 20, 128)), 0u);        // stores write none
+  EXPECT_EQ(written_int_regs(encode_beq(5, 0, 16)), 0u);
+  EXPECT_EQ(written_int_regs(encode_jal(1, 64)), 1u << 1);       // jal ra
+  EXPECT_EQ(written_int_regs(encode_addi(0, 0, 0)), 0u);         // nop: x0
+  EXPECT_EQ(written_int_regs(0x6398), 1u << 14);                 // c.ld a4, 0(a5)
+  EXPECT_EQ(written_int_regs(0x8e39), 1u << 12);                 // c.xor a2, a2, a4
+  EXPECT_EQ(written_int_regs(0x8175), 1u << 10);                 // c.srli a0, 29
+  EXPECT_EQ(written_int_regs(0x4e01), 1u << 28);                 // c.li t3, 0
+  EXPECT_EQ(written_int_regs(0x2e05), 1u << 28);                 // c.addiw t3, 1
+  EXPECT_EQ(written_int_regs(0xe398), 0u);                       // c.sd a4, 0(a5)
+  EXPECT_EQ(written_int_regs(0x8082), 1u << 1);                  // c.jr ra (conservatively ra)
+  EXPECT_EQ(written_int_regs(0x852e), (1u << 10) | (1u << 1));   // c.mv a0, a1 (and ra: the c.jalr group)
+  EXPECT_EQ(written_int_regs(0xc11c), 0u);                       // c.sw a5, 0(a0)
+  EXPECT_EQ(written_int_regs(0xa001), 0u);                       // c.j
   EXPECT_EQ(stub_dead_rd(encode_ld(15, 15, 16)), 0u);   // ld a5, 16(a5): reads a5
   EXPECT_EQ(stub_dead_rd(encode_addi(10, 11, 1)), 10u);
   EXPECT_EQ(stub_dead_rd(encode_addi(10, 10, 1)), 0u);
