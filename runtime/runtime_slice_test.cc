@@ -529,7 +529,7 @@ nlohmann::json stats_of(const SliceRun& r) {
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
   std::sort(keys.begin(), keys.end());
   EXPECT_EQ(keys, (std::vector<std::string>{"calls_replayed", "counters", "cycles", "detail", "digest",
-                                            "digest_match", "end", "end_traps", "hits", "instructions", "name",
+                                            "digest_match", "end", "end_pass", "end_traps", "hits", "instructions", "name",
                                             "overhead_cycles", "overhead_instructions", "region_ns",
                                             "regs_match", "status", "traps"}));
   return j;
@@ -581,6 +581,7 @@ TEST_F(SliceTest, EndsAtThePcWhenTheRegistersMatchOnTheFifthHit) {
   EXPECT_EQ(j["status"], "ok");
   EXPECT_EQ(j["end"], "counted");
   EXPECT_EQ(j["hits"], 5);
+  EXPECT_EQ(j["end_pass"], 5);  // the pass a later run can be told (slicer/slice_check.h)
   EXPECT_EQ(j["regs_match"], true);
   EXPECT_EQ(j["digest"], hex16(b.slice.cfg.expected_digest));
   EXPECT_EQ(j["digest_match"], true);

@@ -510,7 +510,13 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     kinds.push_back({p.addr, prot, zero, mark != marked.end()});
   }
   for (const StubPagePlan& sp : L.stub_pages) kinds.push_back({sp.addr, PROT_READ | PROT_WRITE | PROT_EXEC, false, false});
-  if (L.end_stub) kinds.push_back({L.end_stub, PROT_READ | PROT_WRITE | PROT_EXEC, false, false});
+  if (L.end_stub) {
+    // The end stub's page is zeros but for the stub: a fill where pages
+    // may be sparse, not a page of data in the file.
+    const bool fill = options.share_zero_pages && options.sparse_pages;
+    kinds.push_back({L.end_stub, PROT_READ | PROT_WRITE | PROT_EXEC, fill, false});
+    if (fill) sparse[L.end_stub] = {{0, HWS_END_STUB_SIZE}};
+  }
   std::sort(kinds.begin(), kinds.end());
   bool last_marked = false;
   for (const PageKind& k : kinds) {
@@ -785,7 +791,13 @@ std::vector<uint8_t> serialize_slice(const SliceSpec& spec, const runtime::Image
   for (const FillPlan& f : L.fills) {
     if (page_of(f.addr) != cached_page) {
       cached_page = page_of(f.addr);
-      image = patched_page(*pages.find(cached_page), L.patches);
+      if (const SlicePage* p = pages.find(cached_page)) {
+        image = patched_page(*p, L.patches);
+      } else {  // the end stub's page (the only sparse page that is not the program's)
+        image.assign(kSlicePage, 0);
+        const auto bytes = end_stub_bytes(L);
+        std::memcpy(image.data(), bytes.data(), bytes.size());
+      }
     }
     const hws_write hw{f.addr, f.size};
     std::memcpy(file.data() + off, &hw, sizeof hw);

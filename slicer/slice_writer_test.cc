@@ -1141,6 +1141,13 @@ TEST(SliceEvents, CountedEndWithAPassStub) {
   for (size_t i = 0; i < f->bytes.size(); ++i) differing += known->bytes[i] != f->bytes[i];
   EXPECT_GE(differing, 1u);
   EXPECT_LE(differing, 8u);  // the end_pass word only
+  // Sparse pages: the stub's page is a zero region with the stub as a fill.
+  const SliceLayout sl = layout_ok(spec, SliceOptions{});
+  bool filled = false;
+  for (const FillPlan& fp : sl.fills) filled |= fp.addr == 0x11000 && fp.size == HWS_END_STUB_SIZE;
+  EXPECT_TRUE(filled);
+  for (const RegionPlan& r : sl.regions)
+    if (r.addr <= 0x11000 && 0x11000 < r.addr + r.size) EXPECT_TRUE(r.zero);
   // Without a pass stub (the option off): the breakpoint.
   EXPECT_EQ(layout_ok(spec, SliceOptions{.sparse_pages = false, .end_stub = false}).end_stub, 0u);
 }
