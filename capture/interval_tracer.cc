@@ -621,7 +621,9 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     if (!regs) return regs.error();
     uint64_t pc = regs->pc();
     if (stub_can_end_at(pc)) return pos;
-    constexpr unsigned kAhead = 16;
+    // Straight-line code can go a while without one: compute's hash chain
+    // (tests/programs/compute.c) reads every rd for 23 instructions.
+    constexpr unsigned kAhead = 64;
     unsigned k = 0;
     for (; k < kAhead; ++k) {
       auto insn = decode_at(t_, decoder_, pc);
@@ -649,7 +651,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
 
   // The slice can end at `pc` with its pass stub (runtime/slice_abi.h):
   // a 4-byte instruction writing a register it does not read. Timer stops
-  // past the counted boundary come every N/32 instructions and wait for one
+  // past the counted boundary come every N/16 instructions and wait for one
   // (up to N/4 more instructions), then take any instruction that can carry
   // a breakpoint.
   bool stub_can_end_at(uint64_t pc) {

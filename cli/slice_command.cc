@@ -225,10 +225,15 @@ int run_slice_command(const SliceOptions& o) {
       std::printf("%llu counter reads (rdtime/rdcycle/rdinstret) recorded for replay\n",
                   static_cast<unsigned long long>(result->counter_reads));
   }
-  if (measured)
-    std::printf("%llu counted ends end at the pass one run of the slice measured (%llu of them checked every pass "
-                "in that run: their program's passes thinned out towards the end)\n",
-                static_cast<unsigned long long>(measured), static_cast<unsigned long long>(every_pass));
+  if (measured) {
+    std::printf("%llu counted ends end at the pass one run of the slice measured",
+                static_cast<unsigned long long>(measured));
+    if (every_pass)
+      std::printf(" (%llu of them learnt it with every pass checked: their program's passes thinned out towards the "
+                  "end)",
+                  static_cast<unsigned long long>(every_pass));
+    std::printf("\n");
+  }
   if (result->signals)
     std::printf("%llu signals delivered to the program's handlers\n", static_cast<unsigned long long>(result->signals));
   // The program's own exit status (128 + signal when a signal ended it), as
