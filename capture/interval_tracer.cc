@@ -20,6 +20,7 @@
 #include <memory>
 
 #include "runtime/slice_abi.h"
+#include "base/debug.h"
 #include "control/approach_plan.h"
 #include "ptrace/breakpoint.h"
 #include "control/counter_calibration.h"
@@ -1013,7 +1014,7 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     return e;
   }
 
-  const bool debug_ = std::getenv("HWSLICE_DEBUG") != nullptr;
+  const bool debug_ = debug_enabled();
   const IntervalOptions& o_;
   const std::function<Status(SliceSpec&&)>& on_slice_;
   Tracee& t_;

@@ -48,11 +48,11 @@
 #include "base/result.h"
 #include "ptrace/syscall_injector.h"
 #include "ptrace/tracee.h"
+#include "base/debug.h"
+#include "base/page.h"
 #include "record/slice_spec.h"
 
 namespace hwslice {
-
-inline constexpr uint64_t kPageSize = 4096;
 
 class PageTracker {
  public:
@@ -264,7 +264,7 @@ class PageTracker {
   Tracee& tracee_;
   // HWSLICE_DEBUG: each fault and re-run syscall on stderr (read once, not
   // on every fault).
-  const bool debug_ = std::getenv("HWSLICE_DEBUG") != nullptr;
+  const bool debug_ = debug_enabled();
   std::function<void(bool)> guard_;
   // The tracer's pages in the tracee: code (r-x: injected instructions at
   // its start, a permanent ecall/ebreak at kSyscallStubOffset, the pair

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "runtime/slice_abi.h"
+#include "base/page.h"
 #include "riscv/riscv_isa.h"
 #include "ptrace/tracee.h"
 
@@ -12,7 +13,7 @@ namespace hwslice {
 
 namespace {
 constexpr long kSysWrite = 64, kSysWritev = 66;
-constexpr uint64_t kPage = 4096;
+constexpr uint64_t kPage = kPageSize;
 // A writev's iovec array is read up to this many entries (IOV_MAX).
 constexpr uint64_t kMaxIov = 1024;
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "base/page.h"
 #include "riscv/address_space.h"
 #include "ptrace/breakpoint.h"
 #include "riscv/riscv_decoder.h"
@@ -20,7 +21,7 @@ namespace hwslice {
 namespace {
 
 using riscv::kSysBrk, riscv::kSysMremap, riscv::kSysMadvise, riscv::kSysRseq, riscv::kMadvDontneed, riscv::kMadvFree;
-constexpr uint64_t kPage = 4096;
+constexpr uint64_t kPage = kPageSize;
 // How much of the stack above sp the end point compares (as page mode).
 constexpr uint64_t kEndStackBytes = 4096;
 // Progress is reported every this many instructions.

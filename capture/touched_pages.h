@@ -17,13 +17,14 @@
 #include <map>
 #include <vector>
 
+#include "base/page.h"
 #include "record/trace_record.h"
 
 namespace hwslice {
 
 class TouchedPages {
  public:
-  static constexpr uint64_t kPageSize = 4096;
+  static constexpr uint64_t kPageSize = hwslice::kPageSize;
 
   std::vector<uint64_t> touch(uint64_t addr, uint64_t len, char kind);
   void set_digest(uint64_t page, uint64_t digest);

@@ -29,11 +29,13 @@
 #include <string>
 #include <vector>
 
+#include "base/page.h"
+
 namespace hwslice {
 
 class UsedBytes {
  public:
-  static constexpr uint64_t kPageSize = 4096;
+  static constexpr uint64_t kPageSize = hwslice::kPageSize;
 
   void read(uint64_t addr, const uint8_t* data, uint64_t n, char kind);
   void write(uint64_t addr, uint64_t n, char kind);

@@ -53,6 +53,7 @@
 
 #include "control/approach_plan.h"
 #include "control/perf_counter.h"
+#include "base/debug.h"
 #include "base/result.h"
 #include "ptrace/tracee.h"
 
@@ -108,7 +109,7 @@ class FastForward {
   // Overflow was seen working and the program does not block its signal.
   Result<bool> overflow_usable();
 
-  const bool debug_ = std::getenv("HWSLICE_DEBUG") != nullptr;
+  const bool debug_ = debug_enabled();
   Tracee& tracee_;
   PerfCounter counter_;
   Options options_;
