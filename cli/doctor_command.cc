@@ -5,10 +5,10 @@
 #include <iostream>
 
 #include "cli/command.h"
-#include "tracer/capability_report.h"
+#include "doctor/capability_report.h"
 #include "version.h"
 #if defined(__riscv) && defined(__linux__)
-#include "tracer/capability_probe.h"
+#include "doctor/capability_probe.h"
 #endif
 
 namespace hwslice::cli {

@@ -1,11 +1,12 @@
 // hwslice: the thin executable. Parses the command line and hands over to
-// one subcommand; all work happens in the tracer/slicer/runtime libraries.
+// one subcommand; all work happens in the layer libraries
+// (docs/architecture.md).
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 
 #include "cli/command.h"
-#include "tracer/program_check.h"
+#include "doctor/program_check.h"
 #include "version.h"
 
 namespace hwslice::cli {

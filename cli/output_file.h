@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "tracer/result.h"
+#include "base/result.h"
 
 namespace hwslice::cli {
 

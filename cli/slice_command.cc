@@ -20,11 +20,11 @@
 #include "slicer/simpoint.h"
 #include "slicer/slice_check.h"
 #include "slicer/slice_writer.h"
-#include "tracer/program_check.h"
+#include "doctor/program_check.h"
 #include "version.h"
 #if defined(__riscv)
-#include "tracer/interval_tracer.h"
-#include "tracer/step_slicer.h"
+#include "capture/interval_tracer.h"
+#include "capture/step_slicer.h"
 #endif
 
 namespace hwslice::cli {

@@ -14,23 +14,23 @@
 
 #include "cli/command.h"
 #include "cli/output_file.h"
-#include "tracer/syscall_format.h"
-#include "tracer/trace_record.h"
+#include "record/syscall_format.h"
+#include "record/trace_record.h"
 #if defined(__riscv) && defined(__linux__)
 #include <sys/ptrace.h>
 
-#include "tracer/program_check.h"
-#include "tracer/isa_string.h"
-#include "tracer/perf_counter.h"
-#include "tracer/stack_walker.h"
-#include "tracer/fast_forward.h"
-#include "tracer/position_mode.h"
-#include "tracer/stepper.h"
-#include "tracer/syscall_table.h"
-#include "tracer/syscall_tracer.h"
-#include "tracer/interval_tracer.h"
-#include "tracer/step_tracer.h"
-#include "tracer/vdso_patch.h"
+#include "doctor/program_check.h"
+#include "riscv/isa_string.h"
+#include "control/perf_counter.h"
+#include "ptrace/stack_walker.h"
+#include "control/fast_forward.h"
+#include "control/position_mode.h"
+#include "control/stepper.h"
+#include "record/syscall_table.h"
+#include "capture/syscall_tracer.h"
+#include "capture/interval_tracer.h"
+#include "capture/step_tracer.h"
+#include "capture/vdso_patch.h"
 #include "runtime/slice_abi.h"
 #endif
 
@@ -129,13 +129,13 @@ void print_regs(const RegsRecord& r) {
 
 // --at: brings the program to each position (user instructions counted from
 // its first instruction), records and prints the registers there, then lets
-// it run to its end. How (tracer/position_mode.h): with an exact user-only
+// it run to its end. How (control/position_mode.h): with an exact user-only
 // counter a counted fast-forward runs most of the way at full speed and
 // stepping does the rest; otherwise it is stepped all the way. The hardware
 // check: where stepping goes all the way and user-only counting works, an
 // instruction counter runs alongside and is reported next to the position.
 // The vDSO's time functions are routed through syscalls first, as slice and
-// --interval do (tracer/vdso_patch.h). Left native, their instruction count
+// --interval do (capture/vdso_patch.h). Left native, their instruction count
 // depends on the time itself (a seqlock retry, a carry into the seconds),
 // so K would name different instructions in two runs of a program that
 // reads the clock.
@@ -191,7 +191,7 @@ int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
   auto own = [&ff](const WaitStatus& st) -> Result<bool> { return ff ? ff->own_stop(st) : Result<bool>(false); };
   if (ff) {
     // With the fast-forward's exact count the tail is stepped in counted
-    // hops (tracer/stepper.h).
+    // hops (control/stepper.h).
     Stepper::Hooks hooks;
     hooks.foreign_stop = own;
     hooks.counted = [&ff]() { return ff->position(); };

@@ -13,7 +13,7 @@
 #include "slicer/manifest.h"
 #include "slicer/slice_runner.h"
 #include "slicer/slice_verdict.h"
-#include "tracer/trace_record.h"
+#include "record/trace_record.h"
 
 namespace hwslice::cli {
 namespace {

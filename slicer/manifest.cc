@@ -7,7 +7,7 @@
 #include <sstream>
 #include <tuple>
 
-#include "tracer/trace_record.h"
+#include "record/trace_record.h"
 
 namespace hwslice {
 

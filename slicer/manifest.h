@@ -37,9 +37,9 @@
 #include <string_view>
 #include <vector>
 
-#include "slicer/slice_spec.h"
+#include "record/slice_spec.h"
 #include "slicer/slice_writer.h"
-#include "tracer/result.h"
+#include "base/result.h"
 
 namespace hwslice {
 

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "tracer/result.h"
+#include "base/result.h"
 
 namespace hwslice {
 

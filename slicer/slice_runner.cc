@@ -12,7 +12,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "tracer/file_bytes.h"
+#include "base/file_bytes.h"
 
 namespace hwslice {
 

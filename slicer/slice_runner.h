@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "runtime/slice_abi.h"
-#include "tracer/result.h"
+#include "base/result.h"
 
 namespace hwslice {
 

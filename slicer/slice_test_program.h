@@ -41,7 +41,7 @@
 #include <vector>
 
 #include "runtime/slice_abi.h"
-#include "slicer/slice_spec.h"
+#include "record/slice_spec.h"
 
 namespace hwslice::test_program {
 

@@ -10,11 +10,11 @@
 #include <optional>
 #include <set>
 
-#include "tracer/riscv_encode.h"
-#include "tracer/counter_reads.h"
-#include "tracer/riscv_decoder.h"
-#include "tracer/riscv_isa.h"
-#include "tracer/trace_record.h"
+#include "riscv/riscv_encode.h"
+#include "riscv/counter_reads.h"
+#include "riscv/riscv_decoder.h"
+#include "riscv/riscv_isa.h"
+#include "record/trace_record.h"
 
 namespace hwslice {
 

@@ -1,4 +1,4 @@
-// The slice writer: turns one SliceSpec (slicer/slice_spec.h) and the
+// The slice writer: turns one SliceSpec (record/slice_spec.h) and the
 // runtime image into the bytes of a static riscv64 ELF that replays the
 // interval (file format and runtime protocol: runtime/slice_abi.h).
 //
@@ -62,8 +62,8 @@
 
 #include "runtime/runtime_image.h"
 #include "runtime/slice_abi.h"
-#include "slicer/slice_spec.h"
-#include "tracer/result.h"
+#include "record/slice_spec.h"
+#include "base/result.h"
 
 namespace hwslice {
 

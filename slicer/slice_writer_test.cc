@@ -6,9 +6,9 @@
 #include <cstring>
 #include <map>
 
-#include "tracer/riscv_encode.h"
+#include "riscv/riscv_encode.h"
 #include "slicer/slice_test_program.h"
-#include "tracer/riscv_decoder.h"
+#include "riscv/riscv_decoder.h"
 
 namespace hwslice {
 namespace {
@@ -1075,7 +1075,7 @@ TEST(SliceFileBytes, TrapSiteTableAndFourByteEnd) {
 
 // --- Ends at events, fault marks, signals, the pass stub ---------------------
 
-// A fault mark (tracer/trace_record.h) at `pc` on `page`.
+// A fault mark (record/trace_record.h) at `pc` on `page`.
 SyscallRecord mark(uint64_t pc, uint64_t page, uint64_t before, uint64_t after = kProtFinal) {
   SyscallRecord m;
   m.nr = kFaultMarkNr;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Slices that end exactly, once, and the program's own signals
-# (runtime/slice_abi.h "End of slice", tracer/signal_rules.h), in the
+# (runtime/slice_abi.h "End of slice", record/signal_rules.h), in the
 # virtual board:
 #  - an interpreter whose state lives only in memory (registers and stack
 #    repeat every round of its bytecode loop), Debian's lua5.4 running a

@@ -131,11 +131,11 @@ if [[ $profile == k1 ]]; then
     done
   done
   # The counted approach must have done the work: at the far position at
-  # most one step distance (tracer/approach_plan.h) is left to step.
+  # most one step distance (control/approach_plan.h) is left to step.
   got=$(approaches "$out_dir/auto.jsonl" | grep "^$far ")
   read -r _ _ stepped hops _ <<<"$got"
   [[ -n $stepped && $stepped -le 1000000 ]]; assert_eq "compute: $far reached by fast-forward, at most 10^6 stepped (got: $got)" 0 "$?"
-  # The stepped stretch goes in counted hops (tracer/hop_plan.h), several
+  # The stepped stretch goes in counted hops (control/hop_plan.h), several
   # instructions each: at least 4 on average (compute's loop gives about 40).
   [[ -n $hops && $hops -gt 0 && $((hops * 4)) -le $stepped ]]
   assert_eq "compute: the stepped stretch went in counted hops of 4+ instructions (got: $got)" 0 "$?"
@@ -181,7 +181,7 @@ else
     k1_out=$out_dir/k1
   fi
   # xz's pc at every K equals k1's too. Before trace --at routed the vDSO's
-  # time functions through syscalls (tracer/vdso_patch.h), the vDSO ran a
+  # time functions through syscalls (capture/vdso_patch.h), the vDSO ran a
   # time-dependent number of instructions for xz's clock_gettime before it
   # compresses: K >= 10^6 then differed now and then between two runs,
   # in one boot (a CI run: 3ff7fc1f22 against 3ff7ecc3e0 at 10^6) and

@@ -121,7 +121,7 @@ for name in compute compute-dyn heap files stdio edge syscalls timer busybox xz 
   assert_eq "$name: every slice reaches the same end state under qemu-riscv64" "$n" "$qemu_ok"
 done
 # slicecases timer 200 runs its rdtime 200 times; each read is replayed by
-# the slice whose interval ran it (tracer/counter_sites.h).
+# the slice whose interval ran it (capture/counter_sites.h).
 reads=$(json 'import json,sys; print(sum(s.get("counter_reads", 0) for s in json.load(open(sys.argv[1]))["slices"]))' "$out_dir/timer/smanifest.json")
 assert_eq "timer: the slices replay all 200 rdtime reads" 200 "$reads"
 # Kept pages fault once instead of once per interval, and stay open while
