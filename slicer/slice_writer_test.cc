@@ -1147,7 +1147,9 @@ TEST(SliceEvents, CountedEndWithAPassStub) {
   for (const FillPlan& fp : sl.fills) filled |= fp.addr == 0x11000 && fp.size == HWS_END_STUB_SIZE;
   EXPECT_TRUE(filled);
   for (const RegionPlan& r : sl.regions)
-    if (r.addr <= 0x11000 && 0x11000 < r.addr + r.size) EXPECT_TRUE(r.zero);
+    if (r.addr <= 0x11000 && 0x11000 < r.addr + r.size) {
+      EXPECT_TRUE(r.zero);
+    }
   // Without a pass stub (the option off): the breakpoint.
   EXPECT_EQ(layout_ok(spec, SliceOptions{.sparse_pages = false, .end_stub = false}).end_stub, 0u);
 }

@@ -43,7 +43,8 @@ vboard --pkg xz-utils --pkg zstd --out "$out_dir" --timeout 1500 --mem 2048 -- s
     echo "$t0 $(cut -d" " -f1 /proc/uptime)" > /out/$name.seconds
     hwslice verify --json /out/$name/smanifest.json > /out/$name.verify.json 2> /out/$name.verify.err
     echo $? > /out/$name.verify.rc
-    hwslice verify /out/$name/smanifest.json > /out/$name.verify.txt 2>&1
+    # The table: for the first program, and where something failed.
+    [ "$name" != compute ] && [ "$(cat /out/$name.verify.rc)" = 0 ] || hwslice verify /out/$name/smanifest.json > /out/$name.verify.txt 2>&1
   }
   slice compute 300000 300000 compute 60
   slice compute-dyn 300000 300000 compute-dyn 120

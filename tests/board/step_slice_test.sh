@@ -48,7 +48,7 @@ vboard --pkg xz-utils --out "$out_dir" --timeout 2400 --mem 2048 -- sh -c "modes
       echo $? > /out/$name-$mode.slice.rc
       hwslice verify --json /out/$name-$mode/smanifest.json > /out/$name-$mode.verify.json 2> /out/$name-$mode.verify.err
       echo $? > /out/$name-$mode.verify.rc
-      hwslice verify /out/$name-$mode/smanifest.json > /out/$name-$mode.verify.txt 2>&1
+      [ "$(cat /out/$name-$mode.verify.rc)" = 0 ] || hwslice verify /out/$name-$mode/smanifest.json > /out/$name-$mode.verify.txt 2>&1
     done
   }
   slice compute 40000 compute 3
