@@ -622,8 +622,8 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
   // their course reads only registers none of them has written yet
   // (riscv::written_int_regs): branches and register jumps are evaluated,
   // loads and stores must hit a page this interval already has open for
-  // them (so nothing can stop on the way: no fault, syscall, trap or
-  // counter read). Interpreters and hash chains go a while without an
+  // them, and the code must be on pages already open for fetching (so
+  // nothing can stop on the way: no fault, syscall, trap or counter read). Interpreters and hash chains go a while without an
   // eligible instruction (compute's chain reads every rd for 23 in a row).
   Result<uint64_t> advance_to_stub_end(uint64_t pos) {
     auto regs = t_.regs();
@@ -634,10 +634,17 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
     auto page_of = [](uint64_t a) { return a & ~(kPageSize - 1); };
     uint32_t dirty = 0;  // registers the instructions so far wrote
     auto clean = [&](unsigned r) { return (dirty >> r & 1) == 0; };
+    // Code the program may fetch without a fault of the tracker's: a call
+    // into a page this interval has not run yet would stop on the way.
+    auto fetchable = [&](uint64_t at, unsigned len) {
+      return (pages_.granted(at) & PROT_EXEC) && (pages_.granted(at + len - 1) & PROT_EXEC);
+    };
     unsigned k = 0;
     for (; k < kAhead; ++k) {
       auto insn = decode_at(t_, decoder_, pc);
-      if (!insn || insn->length == 0 || !insn->known || decode_counter_read(insn->word)) return pos;
+      if (!insn || insn->length == 0 || !insn->known || decode_counter_read(insn->word) ||
+          !fetchable(pc, insn->length))
+        return pos;
       switch (insn->flow) {
         case riscv::Flow::kNext:
         case riscv::Flow::kJump:
@@ -660,7 +667,10 @@ class IntervalTracer final : public SyscallHooks, public TraceSink {
       const uint64_t next = riscv::next_pc(*insn, *regs);
       dirty |= riscv::written_int_regs(insn->word);
       pc = next;
-      if (stub_can_end_at(pc)) break;
+      if (stub_can_end_at(pc)) {
+        if (!fetchable(pc, 4)) return pos;
+        break;
+      }
     }
     if (k == kAhead) return pos;
     {

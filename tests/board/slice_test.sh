@@ -146,7 +146,10 @@ n=$(ls "$out_dir/compute"/*.exe | wc -l)
 assert_eq "compute: more than one slice (intervals of 300000 over ~1.3M instructions)" 1 "$(( n > 3 ))"
 sizes=$(json 'import json,sys,statistics; print(int(statistics.median(s["size"] for s in json.load(open(sys.argv[1]))["slices"])))' "$out_dir/compute/smanifest.json")
 if [[ $profile == k1 ]]; then
-  assert_eq "compute: median slice under 64 KiB ($sizes bytes)" 1 "$(( sizes < 65536 ))"
+  # The middle slices hold the loop's few pages, the runtime (19 KiB in
+  # slice format v5, with signal delivery, fault marks and the end's pass
+  # stub) and the end stub's page as a fill: 62,624 to 67,376 bytes.
+  assert_eq "compute: median slice under 72 KiB ($sizes bytes)" 1 "$(( sizes < 73728 ))"
 else
   # On vf2 positions count the kernel's instructions too (no mode filtering
   # without Sscofpmf), most of them spent on the tracer's page faults, so an
