@@ -49,7 +49,6 @@ constexpr int64_t kErestartsys = -512, kErestartnohand = -514, kErestartRestartb
 // timer late (intervals much longer than asked).
 constexpr double kMinRate = 5e8;
 // How much of the stack above sp the end point compares (record_end_stack).
-constexpr uint64_t kEndStackBytes = 4096;
 // A signal held for a point a slice finds again (SignalRules) waits at most
 // this long; then it is delivered at a timer stop, and its interval cannot
 // be sliced.
@@ -1119,10 +1118,7 @@ Result<IntervalSummary> trace_intervals(const IntervalOptions& options,
   // as late as the scheduler's time slice (intervals far longer than asked,
   // a SimPoint start run past): ptrace/schedule_guard.h.
   ScheduleGuard sched(tracee->pid(), false);
-  // c.ebreak needs the C extension (stepping to exact starts).
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  const std::string isa((std::istreambuf_iterator<char>(cpuinfo)), std::istreambuf_iterator<char>());
-  const bool compressed = parse_isa_string(cpuinfo_isa_line(isa)).has("c");
+  const bool compressed = machine_has_compressed();  // c.ebreak (stepping to exact starts)
   IntervalTracer it(options, on_slice, *tracee, **decoder, compressed);
   if (auto s = it.init(); !s) {
     tracee->kill();

@@ -51,6 +51,8 @@ Result<std::pair<std::vector<AddressRange>, uint64_t>> digest_pages(
     Tracee& t, const std::vector<uint64_t>& pages, const std::vector<std::pair<uint64_t, uint64_t>>& async,
     const MemoryView& view = nullptr);
 
+// How much of the stack above sp a counted end compares (end_stack_len).
+inline constexpr uint64_t kEndStackBytes = 4096;
 // The stack above sp at the end point as far as the slice's `pages` go
 // (sorted, at most `max_len` bytes): sets spec.end_stack_len and
 // spec.end_stack_hash.

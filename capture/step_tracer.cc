@@ -505,10 +505,7 @@ class StepTracer final : public SyscallHooks, public TraceSink {
 Result<StepSummary> trace_steps(const StepOptions& options, TraceSink& sink) {
   auto decoder = riscv::Decoder::create();
   if (!decoder) return decoder.error();
-  // c.ebreak needs the C extension; without it every instruction is 4-aligned.
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  const std::string text((std::istreambuf_iterator<char>(cpuinfo)), std::istreambuf_iterator<char>());
-  const bool compressed = parse_isa_string(cpuinfo_isa_line(text)).has("c");
+  const bool compressed = machine_has_compressed();
   auto tracee = Tracee::spawn(options.argv, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL, options.no_aslr);
   if (!tracee) return tracee.error();
   // The same run as page mode's: vDSO time functions as syscalls.

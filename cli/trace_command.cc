@@ -182,10 +182,7 @@ int run_positions(Tracee& t, const TraceOptions& o, TraceSink& sink) {
     }
     ff = std::move(*made);
   }
-  // c.ebreak needs the C extension; without it every instruction is 4-aligned.
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string text((std::istreambuf_iterator<char>(cpuinfo)), std::istreambuf_iterator<char>());
-  const bool compressed = parse_isa_string(cpuinfo_isa_line(text)).has("c");
+  const bool compressed = machine_has_compressed();
   Stepper stepper(t, **decoder, compressed, *mode == PositionMode::kSingle ? Stepper::Mode::kSingle : Stepper::Mode::kBlock);
   // A late timer stop or overflow signal of the fast-forward's is its own.
   auto own = [&ff](const WaitStatus& st) -> Result<bool> { return ff ? ff->own_stop(st) : Result<bool>(false); };

@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <charconv>
+#include <fstream>
+#include <iterator>
 
 namespace hwslice {
 
@@ -90,6 +92,12 @@ KernelVersion parse_kernel_release(std::string_view release) {
     ++p;
   }
   return v;
+}
+
+bool machine_has_compressed() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  const std::string text((std::istreambuf_iterator<char>(cpuinfo)), std::istreambuf_iterator<char>());
+  return parse_isa_string(cpuinfo_isa_line(text)).has("c");
 }
 
 }  // namespace hwslice
