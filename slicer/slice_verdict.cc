@@ -18,8 +18,7 @@ SliceVerdict judge(const SliceExpectation& e, const SliceRun& r) {
   else if (s.status != "ok") fail("status " + s.status + (s.detail.empty() ? "" : ": " + s.detail));
   if (s.present && !s.regs_match) fail("final registers differ");
   if (s.present && !s.digest_match) fail("written-memory digest differs");
-  if (s.present && e.digest && std::strtoull(s.digest.c_str(), nullptr, 16) != *e.digest)
-    {
+  if (s.present && e.digest && std::strtoull(s.digest.c_str(), nullptr, 16) != *e.digest) {
     char want[17];
     std::snprintf(want, sizeof want, "%016llx", static_cast<unsigned long long>(*e.digest));
     fail("digest " + s.digest + " is not the manifest's " + want);
