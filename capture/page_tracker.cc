@@ -30,7 +30,6 @@ constexpr uint64_t kMinSpan = 512;            // strings and structs behind a po
 // entry ends it.
 constexpr size_t kBatchMax = (kPageSize - 512) / kBatchEntryBytes - 1;
 
-std::string addr_text(uint64_t v) { return "0x" + to_hex(v); }
 
 // Calls whose pointer arguments name address ranges, not buffers the kernel
 // reads or writes.
@@ -67,8 +66,8 @@ Result<int64_t> PageTracker::inject(long nr, const std::array<uint64_t, 6>& args
     std::ifstream maps("/proc/" + std::to_string(tracee_.pid()) + "/maps");
     std::string line, all;
     while (std::getline(maps, line)) all += "\n  " + line;
-    return Error(r.error().message() + " (syscall " + std::to_string(nr) + " " + addr_text(args[0]) + " " +
-                 addr_text(args[1]) + " " + std::to_string(args[2]) + "; tracer page " + addr_text(scratch_) +
+    return Error(r.error().message() + " (syscall " + std::to_string(nr) + " " + hex_addr(args[0]) + " " +
+                 hex_addr(args[1]) + " " + std::to_string(args[2]) + "; tracer page " + hex_addr(scratch_) +
                  "; maps:" + all + ")");
   }
   return r;
@@ -378,7 +377,7 @@ Status PageTracker::begin_interval() {
 
 Status PageTracker::open_page(uint64_t page, int want, char kind) {
   const Range* r = find(page);
-  if (!r) return Error("page " + addr_text(page) + " is not mapped in pid " + std::to_string(tracee_.pid()));
+  if (!r) return Error("page " + hex_addr(page) + " is not mapped in pid " + std::to_string(tracee_.pid()));
   int& given = granted_[page];
   const int next = (given | want) & r->prot;
   if (next != given) {
@@ -508,7 +507,7 @@ Status PageTracker::open_around(uint64_t page, int want, char kind) {
 }
 
 Error PageTracker::mprotect_failed(uint64_t start, uint64_t end, int64_t result) const {
-  return Error("mprotect " + addr_text(start) + "-" + addr_text(end) + " in pid " + std::to_string(tracee_.pid()),
+  return Error("mprotect " + hex_addr(start) + "-" + hex_addr(end) + " in pid " + std::to_string(tracee_.pid()),
                static_cast<int>(-result));
 }
 
@@ -725,7 +724,7 @@ Status PageTracker::open_fault(const Fault& f) {
   const bool fetch = f.fetch;
   const uint32_t bits = f.bits;
   const Range* r = find(page);
-  if (!r) return Error("page " + addr_text(page) + " is not mapped in pid " + std::to_string(tracee_.pid()));
+  if (!r) return Error("page " + hex_addr(page) + " is not mapped in pid " + std::to_string(tracee_.pid()));
   ++faults_;
   // An lr/sc sequence running off the end of this code page would fault
   // between its lr and its sc, and the lost reservation makes the sc fail
@@ -1025,7 +1024,7 @@ Status PageTracker::after_call(SyscallRecord& rec) {
 Status PageTracker::include(uint64_t addr, uint64_t len, bool exec) {
   for (uint64_t p = page_down(addr); p < addr + len; p += kPageSize) {
     if (!touched_.count(p) && !record_page(p))
-      return Error("cannot read page " + addr_text(p) + " of pid " + std::to_string(tracee_.pid()));
+      return Error("cannot read page " + hex_addr(p) + " of pid " + std::to_string(tracee_.pid()));
     if (exec) touched_[p].exec = true;
   }
   return ok_status();

@@ -13,18 +13,9 @@
 #include <fstream>
 
 #include "record/signal_rules.h"
+#include "record/trace_record.h"
 
 namespace hwslice {
-
-namespace {
-
-std::string hex(uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-}  // namespace
 
 Result<Tracee> Tracee::fork_stopped(const std::function<void()>& body, unsigned options) {
   pid_t pid = ::fork();
@@ -320,7 +311,7 @@ Status Tracee::read(RemoteAddr addr, void* buf, size_t len) {
   if (!fd) return fd.error();
   n = ::pread((*fd)->get(), buf, len, static_cast<off_t>(addr.as_int()));
   if (n != static_cast<ssize_t>(len))
-    return Error::from_errno("reading " + std::to_string(len) + " bytes at " + hex(addr.as_int()) +
+    return Error::from_errno("reading " + std::to_string(len) + " bytes at " + hex_addr(addr.as_int()) +
                              " in pid " + std::to_string(pid_), n < 0 ? errno : EIO);
   return ok_status();
 }
@@ -331,7 +322,7 @@ Status Tracee::write(RemoteAddr addr, const void* buf, size_t len) {
   if (!fd) return fd.error();
   ssize_t n = ::pwrite((*fd)->get(), buf, len, static_cast<off_t>(addr.as_int()));
   if (n != static_cast<ssize_t>(len))
-    return Error::from_errno("writing " + std::to_string(len) + " bytes at " + hex(addr.as_int()) +
+    return Error::from_errno("writing " + std::to_string(len) + " bytes at " + hex_addr(addr.as_int()) +
                              " in pid " + std::to_string(pid_), n < 0 ? errno : EIO);
   return ok_status();
 }
@@ -341,7 +332,7 @@ Status Tracee::read_forced(RemoteAddr addr, void* buf, size_t len) {
   if (!fd) return fd.error();
   ssize_t n = ::pread((*fd)->get(), buf, len, static_cast<off_t>(addr.as_int()));
   if (n != static_cast<ssize_t>(len))
-    return Error::from_errno("reading " + std::to_string(len) + " bytes at " + hex(addr.as_int()) +
+    return Error::from_errno("reading " + std::to_string(len) + " bytes at " + hex_addr(addr.as_int()) +
                              " in pid " + std::to_string(pid_), n < 0 ? errno : EIO);
   return ok_status();
 }
@@ -391,7 +382,7 @@ Result<UniqueFd*> Tracee::mem_fd() {
 std::string Tracee::state_line() {
   std::string s = "pid " + std::to_string(pid_) + " " + last_.describe();
   if (alive_) {
-    if (auto r = regs()) s += " at pc " + hex(r->pc());
+    if (auto r = regs()) s += " at pc " + hex_addr(r->pc());
   }
   return s;
 }

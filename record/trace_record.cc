@@ -9,6 +9,8 @@ namespace hwslice {
 
 using nlohmann::json;
 
+std::string hex_addr(uint64_t v) { return "0x" + to_hex(v); }
+
 std::string to_hex(uint64_t v) {
   char buf[17];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, 16);

@@ -151,6 +151,8 @@ Result<TraceRecord> decode(const std::string& line, size_t line_number);
 Result<std::vector<TraceRecord>> read_trace(std::istream& in);
 
 std::string to_hex(uint64_t v);
+// "0x" + to_hex(v): addresses and values in messages.
+std::string hex_addr(uint64_t v);
 std::string bytes_to_hex(const std::vector<uint8_t>& data);
 
 }  // namespace hwslice

@@ -32,7 +32,6 @@ constexpr uint64_t kElfHeadersSize = HWS_HEADER_RESERVE;
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 uint64_t page_of(uint64_t addr) { return addr & ~(kSlicePage - 1); }
-std::string hex(uint64_t v) { return "0x" + to_hex(v); }
 
 bool is_echo(const SyscallRecord& c) { return (c.nr == kSysWrite || c.nr == kSysWritev) && (c.args[0] == 1 || c.args[0] == 2); }
 
@@ -111,16 +110,16 @@ Status check_pages(const SliceSpec& spec) {
   if (spec.pages.empty()) return Error("the slice has no pages");
   for (size_t i = 0; i < spec.pages.size(); ++i) {
     const SlicePage& p = spec.pages[i];
-    if (p.addr % kSlicePage) return Error("page " + hex(p.addr) + " is not 4 KiB aligned");
+    if (p.addr % kSlicePage) return Error("page " + hex_addr(p.addr) + " is not 4 KiB aligned");
     if (p.data.size() != kSlicePage)
-      return Error("page " + hex(p.addr) + " has " + std::to_string(p.data.size()) + " bytes of content, not 4096");
+      return Error("page " + hex_addr(p.addr) + " has " + std::to_string(p.data.size()) + " bytes of content, not 4096");
     if (i > 0 && p.addr <= spec.pages[i - 1].addr)
-      return Error("pages are not sorted and unique: " + hex(p.addr) + " follows " + hex(spec.pages[i - 1].addr));
+      return Error("pages are not sorted and unique: " + hex_addr(p.addr) + " follows " + hex_addr(spec.pages[i - 1].addr));
     if (p.addr < kMinMapAddr || p.addr + kSlicePage > kUserTop)
-      return Error("page " + hex(p.addr) + " is outside the mappable user address space");
+      return Error("page " + hex_addr(p.addr) + " is outside the mappable user address space");
   }
   for (const AddressRange& r : spec.digest_ranges)
-    if (r.end < r.start) return Error("digest range " + hex(r.start) + "-" + hex(r.end) + " ends before it starts");
+    if (r.end < r.start) return Error("digest range " + hex_addr(r.start) + "-" + hex_addr(r.end) + " ends before it starts");
   return ok_status();
 }
 
@@ -132,7 +131,7 @@ Status check_image(const runtime::Image& rt) {
   if (rt.file_size < kElfHeadersSize || rt.file_size > rt.mem_size || rt.entry_offset >= rt.mem_size ||
       rt.far_offset >= rt.mem_size || rt.entry_offset < kElfHeadersSize || rt.far_offset < kElfHeadersSize)
     return Error("the runtime image is inconsistent: file size " + std::to_string(rt.file_size) + ", memory size " +
-                 std::to_string(rt.mem_size) + ", entry " + hex(rt.entry_offset) + ", far entry " + hex(rt.far_offset));
+                 std::to_string(rt.mem_size) + ", entry " + hex_addr(rt.entry_offset) + ", far entry " + hex_addr(rt.far_offset));
   return ok_status();
 }
 
@@ -283,7 +282,7 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
   HWSLICE_TRY(check_image(rt));
   const PageMap pages(spec.pages);
   if (!pages.contains(page_of(spec.start_regs.pc)))
-    return Error("the start pc " + hex(spec.start_regs.pc) + " is not in the slice's pages");
+    return Error("the start pc " + hex_addr(spec.start_regs.pc) + " is not in the slice's pages");
   auto decoder = riscv::Decoder::create();
   if (!decoder) return decoder.error();
   SliceLayout L;
@@ -323,11 +322,11 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     const SyscallRecord& first = spec.syscalls[calls.front()];
     uint8_t b[4];
     if (!pages.read(pc, b, 4))
-      return Error(call_name(first, calls.front()) + " at pc " + hex(pc) + ": the " +
+      return Error(call_name(first, calls.front()) + " at pc " + hex_addr(pc) + ": the " +
                    (is_counter_read(first) ? "instruction" : "ecall") + " is not in the slice's pages");
     for (size_t i : calls)
       if (is_counter_read(spec.syscalls[i]) != is_counter_read(first))
-        return Error("pc " + hex(pc) + " holds both a counter read and a syscall");
+        return Error("pc " + hex_addr(pc) + " holds both a counter read and a syscall");
     if (is_counter_read(first)) {
       // A counter read: always an ebreak replayed by the SIGTRAP handler,
       // which can set any rd (a near stub uses a0 as its scratch).
@@ -335,10 +334,10 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
       std::memcpy(&w, b, 4);
       const auto c = decode_counter_read(w);
       if (!c || c->rd != first.args[0] || c->csr != first.args[1])
-        return Error(first.name + " at pc " + hex(pc) + ": the instruction there is not that read into x" +
+        return Error(first.name + " at pc " + hex_addr(pc) + ": the instruction there is not that read into x" +
                      std::to_string(first.args[0]));
       if (std::find(calls.begin(), calls.end(), end_call) != calls.end())
-        return Error(first.name + " at pc " + hex(pc) + ": a slice cannot end at a counter read");
+        return Error(first.name + " at pc " + hex_addr(pc) + ": a slice cannot end at a counter read");
       SitePlan s;
       s.pc = pc;
       s.calls = calls.size();
@@ -348,7 +347,7 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     }
     const riscv::Instruction insn = (*decoder)->decode(b, 4, pc);
     if (insn.length != 4 || insn.flow != riscv::Flow::kSyscall)
-      return Error(call_name(first, calls.front()) + " at pc " + hex(pc) + ": the instruction there is '" +
+      return Error(call_name(first, calls.front()) + " at pc " + hex_addr(pc) + ": the instruction there is '" +
                    (insn.text.empty() ? "(none)" : insn.text) + "', not ecall");
 
     SitePlan s;
@@ -375,9 +374,9 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
   for (size_t i = 0; i < spec.syscalls.size(); ++i) {
     const SyscallRecord& c = spec.syscalls[i];
     if (!is_fault_mark(c) || c.args[1] == kNoPage) continue;
-    if (c.args[1] % kSlicePage) return Error("fault mark at pc " + hex(c.pc) + " on an unaligned page");
+    if (c.args[1] % kSlicePage) return Error("fault mark at pc " + hex_addr(c.pc) + " on an unaligned page");
     if (!marked.emplace(c.args[1], c.args[3] & 7).second)
-      return Error("two fault marks on page " + hex(c.args[1]) + " in one interval (the second at pc " + hex(c.pc) +
+      return Error("two fault marks on page " + hex_addr(c.args[1]) + " in one interval (the second at pc " + hex_addr(c.pc) +
                    "): a page's protection can change only once");
   }
   if (marked.size() > HWS_MAX_MARKS)
@@ -400,8 +399,8 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     if (kind == SliceSpec::EndKind::kAfterCall && last.nr == kSysRtSigreturn)
       return Error("a slice cannot end right after rt_sigreturn");
     if (spec.end_regs.pc != want_pc)
-      return Error("the end registers' pc " + hex(spec.end_regs.pc) + " is not where the end event leaves it, " +
-                   hex(want_pc));
+      return Error("the end registers' pc " + hex_addr(spec.end_regs.pc) + " is not where the end event leaves it, " +
+                   hex_addr(want_pc));
     L.end_insn = kind == SliceSpec::EndKind::kFault ? 0 : riscv::kEcall;
     L.end_insn_len = kind == SliceSpec::EndKind::kFault ? 0 : 4;
     L.end_next_pc = L.end_pc + L.end_insn_len;
@@ -409,16 +408,16 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     L.end_kind = HWS_END_COUNTED;
     L.end_pc = spec.end_regs.pc;
     uint8_t b[4] = {};
-    if (!pages.read(L.end_pc, b, 2)) return Error("the end pc " + hex(L.end_pc) + " is not in the slice's pages");
+    if (!pages.read(L.end_pc, b, 2)) return Error("the end pc " + hex_addr(L.end_pc) + " is not in the slice's pages");
     uint16_t lo;
     std::memcpy(&lo, b, 2);
     const unsigned len = riscv::instruction_length(lo);
-    if (len == 0) return Error("the end pc " + hex(L.end_pc) + " holds no 2- or 4-byte instruction");
+    if (len == 0) return Error("the end pc " + hex_addr(L.end_pc) + " holds no 2- or 4-byte instruction");
     if (len == 4 && !pages.read(L.end_pc, b, 4))
-      return Error("the end instruction at " + hex(L.end_pc) + " crosses into a page that is not in the slice");
+      return Error("the end instruction at " + hex_addr(L.end_pc) + " crosses into a page that is not in the slice");
     const riscv::Instruction insn = (*decoder)->decode(b, len, L.end_pc);
     if (insn.flow != riscv::Flow::kNext)
-      return Error("the end pc " + hex(L.end_pc) + " holds '" + insn.text +
+      return Error("the end pc " + hex_addr(L.end_pc) + " holds '" + insn.text +
                    "': the end must be a straight-line instruction (not a jump, branch, ecall or ebreak)");
     uint32_t w = 0;
     std::memcpy(&w, b, len);
@@ -439,7 +438,7 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
     // The runtime hashes the end stack in place: it must be mapped.
     std::vector<uint8_t> stack(spec.end_stack_len);
     if (!stack.empty() && !pages.read(spec.end_regs.ints[2], stack.data(), stack.size()))
-      return Error("the end stack " + hex(spec.end_regs.ints[2]) + " (" + std::to_string(stack.size()) +
+      return Error("the end stack " + hex_addr(spec.end_regs.ints[2]) + " (" + std::to_string(stack.size()) +
                    " bytes) is not in the slice's pages");
   }
 
@@ -546,7 +545,7 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
   // slice left it, with the site rewrites in place); the end's successor is
   // mapped.
   for (const AddressRange& r : spec.digest_ranges) {
-    const std::string what = "digest range " + hex(r.start) + "-" + hex(r.end);
+    const std::string what = "digest range " + hex_addr(r.start) + "-" + hex_addr(r.end);
     if (r.end == r.start) continue;
     bool in_one = false;
     for (const RegionPlan& reg : L.regions)
@@ -556,14 +555,14 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
       return Error(what + " is not inside one readable region (pages of different protections must be separate "
                           "ranges)");
     for (uint64_t p = page_of(r.start); p < r.end; p += kSlicePage)
-      if (!pages.contains(p)) return Error(what + " covers page " + hex(p) + ", which is not in the slice's pages");
+      if (!pages.contains(p)) return Error(what + " covers page " + hex_addr(p) + ", which is not in the slice's pages");
     for (const CodePatch& p : L.patches) {
       if (p.addr < r.end && r.start < p.addr + p.len)
-        return Error(what + " covers the rewritten ecall at " + hex(p.addr) + ": its digest could never match");
+        return Error(what + " covers the rewritten ecall at " + hex_addr(p.addr) + ": its digest could never match");
     }
   }
   if (L.end_kind == HWS_END_COUNTED && !L.end_stub && !pages.contains(page_of(L.end_next_pc)))
-    return Error("the instruction after the end pc, at " + hex(L.end_next_pc) +
+    return Error("the instruction after the end pc, at " + hex_addr(L.end_next_pc) +
                  ", is on a page that is not in the slice's pages (the runtime needs it for its breakpoint)");
 
   // Config block.
@@ -610,7 +609,7 @@ Result<SliceLayout> layout_slice(const SliceSpec& spec, const runtime::Image& rt
   if (!base) base = find_gap(busy, kRuntimePreferredHigh, kRuntimeLimit, need);
   if (!base) base = find_gap(busy, kMinMapAddr, kRuntimePreferredLow, need);
   if (!base)
-    return Error("no hole of " + std::to_string(need) + " bytes below " + hex(kRuntimeLimit) +
+    return Error("no hole of " + std::to_string(need) + " bytes below " + hex_addr(kRuntimeLimit) +
                  " for the runtime and config block");
   L.runtime_base = *base;
   L.config_addr = L.runtime_base + config_delta;
