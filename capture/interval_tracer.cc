@@ -48,7 +48,6 @@ constexpr int64_t kErestartsys = -512, kErestartnohand = -514, kErestartRestartb
 // include the kernel's work at each stop, and an underestimate makes the
 // timer late (intervals much longer than asked).
 constexpr double kMinRate = 5e8;
-// How much of the stack above sp the end point compares (record_end_stack).
 // A signal held for a point a slice finds again (SignalRules) waits at most
 // this long; then it is delivered at a timer stop, and its interval cannot
 // be sliced.

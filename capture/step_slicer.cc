@@ -22,7 +22,6 @@ namespace {
 
 using riscv::kSysBrk, riscv::kSysMremap, riscv::kSysMadvise, riscv::kSysRseq, riscv::kMadvDontneed, riscv::kMadvFree;
 constexpr uint64_t kPage = kPageSize;
-// How much of the stack above sp the end point compares (as page mode).
 // Progress is reported every this many instructions.
 constexpr uint64_t kProgressEvery = 1 << 14;
 
