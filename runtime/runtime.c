@@ -302,6 +302,7 @@ static NORETURN void fail_setup(void) {
 
 static void restore_code(uint64_t pc, const unsigned char* bytes, unsigned len);
 static const struct hws_region* region_of(uint64_t addr, uint64_t size);
+static int pages_covered(uint64_t addr, uint64_t size);
 static uint64_t region_prot(const struct hws_region* r);
 static void open_marks_for_reading(int open);
 
@@ -691,7 +692,9 @@ static unsigned replay(struct hws_regs* regs, int near_site) {
  * runtime's own frame `uc`: every register and the pc. */
 static void sigreturn_context(unsigned char* uc, uint64_t sp, uint64_t recorded_a0) {
   unsigned char* from = (unsigned char*)(uintptr_t)(sp + HWS_SIGFRAME_UC);
-  if (!region_of(sp, HWS_SIGFRAME_UC + HWS_UC_FCSR + 4)) {
+  /* The frame may span pages of different regions (a page boundary on the
+   * stack where the protections or the kind of data change). */
+  if (!pages_covered(sp, HWS_SIGFRAME_UC + HWS_UC_FCSR + 4)) {
     hws_buf_str(&detail, "rt_sigreturn's frame at sp ");
     hws_buf_hex(&detail, sp);
     hws_buf_str(&detail, " is not in the slice's pages");
